@@ -93,16 +93,15 @@ export class MemoryStorage implements RaftStorage {
   }
 
   /**
-   * Installs a snapshot received from the leader: the log is replaced by the snapshot point,
-   * except that entries after it which agree with it are kept (Raft §7, "retain log entries
-   * following it").
+   * Installs a snapshot received from the leader, replacing the whole log. (The core restores a
+   * snapshot only when the log lacks the snapshot's last entry; when it has it, the core keeps the
+   * log and just commits, Raft §7.)
    */
   applySnapshot(snapshot: Snapshot): void {
     const { index, term } = snapshot.metadata;
     if (index <= this.currentSnapshot.metadata.index) return;
-    const keep = this.term(index) === term ? this.log.slice(index - this.offset() + 1) : [];
     this.currentSnapshot = snapshot;
-    this.log = [{ index, term, type: "noop" }, ...keep];
+    this.log = [{ index, term, type: "noop" }];
     if (this.hardState.commitIndex < index) this.hardState = { ...this.hardState, commitIndex: index };
   }
 

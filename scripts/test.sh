@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# The test command (`npm test`). Installs dependencies when node_modules is missing or stale, runs
+# every check, counts each one, and ends with exactly "N passed, N failed" on the last line.
+# Exits non-zero if anything failed. A failing step never skips the steps after it.
+#
+# Checks, each counted:
+#   typecheck (1)  lint (1)  prettier --check (1)  vitest (1 per test)
+#   integration tests (1 per test; each test/integration/**/*.test.ts file in its own vitest run)
+#   simulator (1 per seed: seeds without a violation pass, seeds with one fail)
+#
+# Knobs (environment): FLOTILLA_SIM_SEEDS (default 300) and the per-step time bounds below.
+set -u
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
+
+SIM_SEEDS="${FLOTILLA_SIM_SEEDS:-300}"
+# Every run has a bound (STYLE.md §8): a hung step fails instead of hanging CI.
+TYPECHECK_TIMEOUT_S="${FLOTILLA_TYPECHECK_TIMEOUT_S:-900}"
+LINT_TIMEOUT_S="${FLOTILLA_LINT_TIMEOUT_S:-900}"
+FORMAT_TIMEOUT_S="${FLOTILLA_FORMAT_TIMEOUT_S:-300}"
+VITEST_TIMEOUT_S="${FLOTILLA_VITEST_TIMEOUT_S:-1800}"
+INTEGRATION_FILE_TIMEOUT_S="${FLOTILLA_INTEGRATION_FILE_TIMEOUT_S:-900}"
+SIM_TIMEOUT_S="${FLOTILLA_SIM_TIMEOUT_S:-1800}"
+
+PASSED=0
+FAILED=0
+RESULTS=()
+
+TMP_DIR="$(mktemp -d "${TMPDIR:-/tmp}/flotilla-test.XXXXXX")" || exit 1
+trap 'rm -rf "$TMP_DIR"' EXIT
+
+# --- helpers --------------------------------------------------------------------------------
+
+step() {
+  printf '\n==> %s\n' "$1"
+}
+
+# record NAME PASSED FAILED: adds a step's counts to the totals and prints its result.
+record() {
+  local name="$1" passed="$2" failed="$3" verdict="PASS"
+  PASSED=$((PASSED + passed))
+  FAILED=$((FAILED + failed))
+  if [ "$failed" -gt 0 ]; then verdict="FAIL"; fi
+  RESULTS+=("$(printf '%-4s %-40s %6d passed, %d failed' "$verdict" "$name" "$passed" "$failed")")
+  printf '<== %s: %s (%d passed, %d failed)\n' "$name" "$verdict" "$passed" "$failed"
+}
+
+# bounded SECONDS CMD...: runs CMD with a time bound when coreutils' timeout is available.
+# --foreground keeps Ctrl-C working; npm and vitest pass the TERM on to their children.
+bounded() {
+  local seconds="$1"
+  shift
+  if command -v timeout >/dev/null 2>&1; then
+    timeout --foreground --kill-after=30 "$seconds" "$@"
+  else
+    "$@"
+  fi
+}
+
+# explain_status NAME STATUS SECONDS: says why a command failed when the status is telling.
+explain_status() {
+  if [ "$2" -eq 124 ] || [ "$2" -eq 137 ]; then
+    printf '%s: timed out after %ss (exit %s)\n' "$1" "$3" "$2"
+  elif [ "$2" -ne 0 ]; then
+    printf '%s: exit status %s\n' "$1" "$2"
+  fi
+}
+
+# single_check NAME SECONDS CMD...: a command that is one check (exit 0 passes).
+single_check() {
+  local name="$1" seconds="$2" status
+  shift 2
+  step "$name: $*"
+  bounded "$seconds" "$@"
+  status=$?
+  explain_status "$name" "$status" "$seconds"
+  if [ "$status" -eq 0 ]; then record "$name" 1 0; else record "$name" 0 1; fi
+}
+
+# vitest_check NAME SECONDS [VITEST ARGS...]: one vitest run, each test counted.
+vitest_check() {
+  local name="$1" seconds="$2" report status counts
+  shift 2
+  report="$TMP_DIR/vitest-${#RESULTS[@]}.json"
+  step "$name: vitest run${*:+ $*}"
+  bounded "$seconds" npx vitest run --reporter=default --reporter=json --outputFile="$report" "$@"
+  status=$?
+  explain_status "$name" "$status" "$seconds"
+  counts="$(node scripts/count-vitest.mjs "$report" "$status" | tail -n 1)"
+  if [[ "$counts" =~ ^([0-9]+)\ ([0-9]+)$ ]]; then
+    record "$name" "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+  else
+    echo "$name: could not count the vitest results"
+    record "$name" 0 1
+  fi
+}
+
+finish() {
+  printf '\n==> summary\n'
+  local line
+  for line in "${RESULTS[@]}"; do printf '%s\n' "$line"; done
+  printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
+  if [ "$FAILED" -gt 0 ]; then exit 1; fi
+  exit 0
+}
+
+# --- prerequisites: Node >= 20 and an up-to-date node_modules --------------------------------
+
+step "prerequisites"
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "node and npm are required (Node >= 20): e.g. https://github.com/nodesource/distributions"
+  record "prerequisites" 0 1
+  finish
+fi
+NODE_MAJOR="$(node -p 'process.versions.node.split(".")[0]')"
+echo "node $(node --version), npm $(npm --version)"
+if [ "$NODE_MAJOR" -lt 20 ]; then
+  echo "Node >= 20 is required, found $(node --version)"
+  record "prerequisites" 0 1
+  finish
+fi
+
+if ! node scripts/install-is-current.mjs; then
+  step "install: npm ci"
+  if ! npm ci; then
+    echo "npm ci failed: nothing else can run"
+    record "install (npm ci)" 0 1
+    finish
+  fi
+fi
+
+# --- checks -----------------------------------------------------------------------------------
+
+single_check "typecheck" "$TYPECHECK_TIMEOUT_S" npm run typecheck
+single_check "lint" "$LINT_TIMEOUT_S" npm run lint
+single_check "format" "$FORMAT_TIMEOUT_S" npm run format:check
+
+vitest_check "unit tests" "$VITEST_TIMEOUT_S"
+
+# Integration tests start real processes (nats-server, child nodes): one file per vitest run, so
+# whatever a file starts is gone before the next begins. vitest.config.ts excludes them from the
+# run above and selects them alone under FLOTILLA_TEST_INTEGRATION=1.
+mapfile -t INTEGRATION_FILES < <(find test/integration -type f -name '*.test.ts' 2>/dev/null | sort)
+if [ "${#INTEGRATION_FILES[@]}" -eq 0 ]; then
+  step "integration tests"
+  echo "no test/integration/**/*.test.ts files yet: nothing to run"
+else
+  for file in "${INTEGRATION_FILES[@]}"; do
+    FLOTILLA_TEST_INTEGRATION=1 vitest_check "integration ${file#test/integration/}" \
+      "$INTEGRATION_FILE_TIMEOUT_S" "$file"
+  done
+fi
+
+# The simulator prints "sim: N seeds, V violations"; each seed is one check.
+step "simulator: npm run sim -- --seeds $SIM_SEEDS"
+SIM_LOG="$TMP_DIR/sim.log"
+bounded "$SIM_TIMEOUT_S" npm run sim -- --seeds "$SIM_SEEDS" 2>&1 | tee "$SIM_LOG"
+SIM_STATUS="${PIPESTATUS[0]}"
+explain_status "simulator" "$SIM_STATUS" "$SIM_TIMEOUT_S"
+SIM_LINE="$(grep -E '^sim: [0-9]+ seeds, [0-9]+ violations?' "$SIM_LOG" | tail -n 1)"
+if [[ "$SIM_LINE" =~ ^sim:\ ([0-9]+)\ seeds,\ ([0-9]+)\ violation ]]; then
+  SIM_SEEDS_RUN="${BASH_REMATCH[1]}"
+  SIM_VIOLATIONS="${BASH_REMATCH[2]}"
+  SIM_FAILED="$SIM_VIOLATIONS"
+  if [ "$SIM_STATUS" -ne 0 ] && [ "$SIM_VIOLATIONS" -eq 0 ]; then
+    echo "simulator: exit status $SIM_STATUS with no violation reported: counted as 1 failure"
+    SIM_FAILED=1
+  fi
+  SIM_PASSED=$((SIM_SEEDS_RUN - SIM_VIOLATIONS))
+  if [ "$SIM_PASSED" -lt 0 ]; then SIM_PASSED=0; fi
+  record "simulator ($SIM_SEEDS_RUN seeds)" "$SIM_PASSED" "$SIM_FAILED"
+else
+  echo "simulator: no 'sim: N seeds, V violations' summary line (exit $SIM_STATUS)"
+  record "simulator" 0 1
+fi
+
+finish
