@@ -66,7 +66,7 @@ function handleAppendEntries(r: RaftState, m: AppendEntries): void {
   // Reject with a hint: our last index at or below prevLogIndex whose term is at most the
   // leader's prevLogTerm, so the leader can skip a whole term of mismatches at once.
   const probeIndex = Math.min(m.prevLogIndex, r.log.lastIndex());
-  const hint = r.log.findConflictByTerm(probeIndex, r.log.term(probeIndex) ?? 0);
+  const hint = r.log.findConflictByTerm(probeIndex, m.prevLogTerm);
   r.send({ ...answer, success: false, index: m.prevLogIndex, hintIndex: hint.index, hintTerm: hint.term });
 }
 

@@ -27,6 +27,8 @@ export class Progress {
   snapshotElapsedTicks = 0;
   /** Heard from the follower since the last CheckQuorum round. */
   recentActive = false;
+  /** The highest commit index sent to the follower (appends and heartbeats). */
+  sentCommit = 0;
   /** In Probe state: an append is outstanding; wait for an answer or a heartbeat. */
   probeSent = false;
   /** Last index of each in-flight AppendEntries, oldest first (Replicate state). */
@@ -111,6 +113,14 @@ export class Progress {
     this.next = Math.max(Math.min(rejectedIndex, hintIndex + 1), this.match + 1);
     this.probeSent = false;
     return true;
+  }
+
+  /**
+   * Whether an empty append is worth sending just to tell the follower a newer commit index:
+   * only if it has not been told yet, and only up to what it holds (etcd's CanBumpCommit).
+   */
+  canBumpCommit(commitIndex: number): boolean {
+    return this.sentCommit < commitIndex && this.sentCommit < this.next - 1;
   }
 
   /** Frees one in-flight slot so a heartbeat answer can restart a window whose appends were lost. */

@@ -27,7 +27,7 @@ export function sendAppend(r: RaftState, leader: LeaderRole, to: NodeId, sendIfE
   // A probe carries one batch; a replicating follower gets a full batch per message.
   const entries =
     progress.next <= lastIndex ? r.log.slice(progress.next, lastIndex + 1, r.config.batchBytesMax) : [];
-  if (entries.length === 0 && !sendIfEmpty) return false;
+  if (entries.length === 0 && !sendIfEmpty && !progress.canBumpCommit(r.log.committed)) return false;
   r.send({
     type: "AppendEntries",
     from: r.id,
@@ -39,6 +39,7 @@ export function sendAppend(r: RaftState, leader: LeaderRole, to: NodeId, sendIfE
     leaderCommit: r.log.committed,
   });
   progress.sentEntries(entries.length, prevLogIndex + entries.length);
+  progress.sentCommit = Math.max(progress.sentCommit, r.log.committed);
   return true;
 }
 
@@ -62,15 +63,10 @@ export function broadcastAppend(r: RaftState, leader: LeaderRole): void {
 export function broadcastHeartbeat(r: RaftState, leader: LeaderRole, context: Uint8Array | undefined): void {
   for (const [id, progress] of leader.progress) {
     if (id === r.id) continue;
-    r.send({
-      type: "Heartbeat",
-      from: r.id,
-      to: id,
-      term: r.term,
-      // Never tell a follower to commit past what it is known to hold.
-      commitIndex: Math.min(progress.match, r.log.committed),
-      context,
-    });
+    // Never tell a follower to commit past what it is known to hold.
+    const commitIndex = Math.min(progress.match, r.log.committed);
+    r.send({ type: "Heartbeat", from: r.id, to: id, term: r.term, commitIndex, context });
+    progress.sentCommit = Math.max(progress.sentCommit, commitIndex);
   }
 }
 
