@@ -15,6 +15,7 @@ import {
   broadcastHeartbeat,
   commitAndBroadcast,
   handleAppendEntriesResult,
+  heardWithin,
   sendAppend,
 } from "./replication.js";
 import { ProgressState } from "./progress.js";
@@ -102,7 +103,7 @@ function handleHeartbeatResult(
 ): void {
   const progress = leader.progress.get(from);
   if (progress === undefined) return;
-  progress.recentActive = true;
+  progress.lastHeardTick = leader.ticks;
   progress.probeSent = false;
   // Appends may have been lost while the window was full: free a slot so replication resumes.
   if (progress.state === ProgressState.Replicate && progress.isPaused()) progress.freeFirstInflight();
@@ -148,7 +149,12 @@ export function leaderReadIndex(
   }
   const index = r.log.committed;
   const soleVoter = r.membership.voters.length === 1 && r.membership.votersOutgoing.length === 0;
-  if (soleVoter || r.config.readMode === "lease") {
+  // The lease holds while a quorum was heard within an election timeout less a heartbeat of
+  // margin for message delay; when in doubt, confirm with a heartbeat round like a safe read.
+  const leaseHolds =
+    r.config.readMode === "lease" &&
+    quorumHeardWithin(r, leader, r.config.electionTicks - r.config.heartbeatTicks);
+  if (soleVoter || leaseHolds) {
     answerRead(r, requester, context, index);
     return { type: "pending" };
   }
@@ -169,7 +175,14 @@ export function releaseDeferredReads(r: RaftState, leader: LeaderRole): void {
 /** The leader's clock: heartbeats, CheckQuorum, transfer timeout, snapshot retry. */
 export function leaderTick(r: RaftState, leader: LeaderRole): void {
   leader.heartbeatElapsed++;
+  leader.ticks++;
   r.electionElapsed++;
+  if (r.config.checkQuorum && !quorumHeardWithin(r, leader, r.config.electionTicks)) {
+    // No quorum heard for a whole election timeout: step down, so clients go elsewhere and
+    // the lease followers grant never overlaps a new leader's term (dissertation §6.2).
+    r.becomeFollower(r.term, undefined);
+    return;
+  }
   for (const progress of leader.progress.values()) {
     if (progress.state === ProgressState.Snapshot && ++progress.snapshotElapsedTicks >= 2 * r.config.electionTicks) {
       // The InstallSnapshot (or its answer) was lost: probe again, which re-sends it.
@@ -178,11 +191,6 @@ export function leaderTick(r: RaftState, leader: LeaderRole): void {
   }
   if (r.electionElapsed >= r.config.electionTicks) {
     r.electionElapsed = 0;
-    if (r.config.checkQuorum && !quorumActive(r, leader)) {
-      // Lost contact with a quorum: step down so clients go elsewhere (dissertation §6.2).
-      r.becomeFollower(r.term, undefined);
-      return;
-    }
     if (leader.leadTransferee !== undefined) leader.leadTransferee = undefined; // timed out
   }
   if (leader.heartbeatElapsed >= r.config.heartbeatTicks) {
@@ -191,14 +199,13 @@ export function leaderTick(r: RaftState, leader: LeaderRole): void {
   }
 }
 
-/** Whether a quorum was heard from since the last check; resets the marks for the next round. */
-function quorumActive(r: RaftState, leader: LeaderRole): boolean {
-  const active = new Map<NodeId, boolean>();
+/** Whether a quorum (this leader included) was heard from within the last `ticks` ticks. */
+function quorumHeardWithin(r: RaftState, leader: LeaderRole, ticks: number): boolean {
+  const heard = new Map<NodeId, boolean>();
   for (const [id, progress] of leader.progress) {
-    if (id === r.id || progress.recentActive) active.set(id, true);
-    progress.recentActive = id === r.id;
+    if (id === r.id || heardWithin(leader, progress, ticks)) heard.set(id, true);
   }
-  return jointVote(r.membership.voters, r.membership.votersOutgoing, active) === "won";
+  return jointVote(r.membership.voters, r.membership.votersOutgoing, heard) === "won";
 }
 
 /** Starts handing leadership to `to` (dissertation §3.10). */

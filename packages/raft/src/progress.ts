@@ -25,8 +25,8 @@ export class Progress {
   pendingSnapshotIndex = 0;
   /** Ticks since the snapshot was sent: a lost InstallSnapshot is retried after a timeout. */
   snapshotElapsedTicks = 0;
-  /** Heard from the follower since the last CheckQuorum round. */
-  recentActive = false;
+  /** The leader's tick count when it last heard from the follower (CheckQuorum, lease). */
+  lastHeardTick = 0;
   /** The highest commit index sent to the follower (appends and heartbeats). */
   sentCommit = 0;
   /** In Probe state: an append is outstanding; wait for an answer or a heartbeat. */

@@ -45,6 +45,8 @@ export interface LeaderRole {
   /** Bytes of appended but uncommitted entries (backpressure). */
   uncommittedBytes: number;
   heartbeatElapsed: number;
+  /** Ticks since taking office: the clock for each follower's `lastHeardTick`. */
+  ticks: number;
 }
 
 export type RoleState = FollowerRole | CandidateRole | LeaderRole;
@@ -159,6 +161,7 @@ export class RaftState {
       pendingConfigIndex: lastIndex,
       uncommittedBytes: 0,
       heartbeatElapsed: 0,
+      ticks: 0,
     };
   }
 
@@ -169,7 +172,6 @@ export class RaftState {
       // The leader matches itself only as far as its log is persisted.
       progress.match = this.log.unstable.offset - 1;
       progress.becomeReplicate();
-      progress.recentActive = true;
     }
     return progress;
   }

@@ -21,7 +21,7 @@ export function sendAppend(r: RaftState, leader: LeaderRole, to: NodeId, sendIfE
   const prevLogIndex = progress.next - 1;
   const prevLogTerm = r.log.term(prevLogIndex);
   if (prevLogTerm === undefined || progress.next < r.log.firstIndex()) {
-    return sendSnapshot(r, to, progress);
+    return sendSnapshot(r, leader, to, progress);
   }
   const lastIndex = r.log.lastIndex();
   // A probe carries one batch; a replicating follower gets a full batch per message.
@@ -43,9 +43,14 @@ export function sendAppend(r: RaftState, leader: LeaderRole, to: NodeId, sendIfE
   return true;
 }
 
-function sendSnapshot(r: RaftState, to: NodeId, progress: Progress): boolean {
+/** Whether the leader heard from `progress`'s follower within the last `ticks` ticks. */
+export function heardWithin(leader: LeaderRole, progress: Progress, ticks: number): boolean {
+  return leader.ticks - progress.lastHeardTick < ticks;
+}
+
+function sendSnapshot(r: RaftState, leader: LeaderRole, to: NodeId, progress: Progress): boolean {
   // Only to a follower we have heard from lately: a dead one would waste a large transfer.
-  if (!progress.recentActive) return false;
+  if (!heardWithin(leader, progress, r.config.electionTicks)) return false;
   const snapshot = r.log.storage.snapshot();
   r.send({ type: "InstallSnapshot", from: r.id, to, term: r.term, snapshot });
   progress.becomeSnapshot(snapshot.metadata.index);
@@ -93,7 +98,7 @@ export function commitAndBroadcast(r: RaftState, leader: LeaderRole): void {
 export function handleAppendEntriesResult(r: RaftState, leader: LeaderRole, m: AppendEntriesResult): void {
   const progress = leader.progress.get(m.from);
   if (progress === undefined) return;
-  progress.recentActive = true;
+  progress.lastHeardTick = leader.ticks;
   if (!m.success) {
     // Fast backtracking: jump to the follower's hint, refined by our own log's terms.
     const hint = m.hintTerm > 0 ? r.log.findConflictByTerm(m.hintIndex, m.hintTerm).index : m.hintIndex;
