@@ -31,7 +31,7 @@ import {
   proposalRefusal,
   releaseDeferredReads,
 } from "./leader.js";
-import { commitAndBroadcast } from "./replication.js";
+import { commitAndBroadcast, sendAppend } from "./replication.js";
 import { step } from "./step.js";
 import { entriesSizeBytes } from "./entry.js";
 
@@ -296,7 +296,13 @@ export class Raft {
     const members = new Set(allMembers(next));
     for (const id of [...leader.progress.keys()]) if (!members.has(id)) leader.progress.delete(id);
     for (const id of members) {
-      if (!leader.progress.has(id)) leader.progress.set(id, r.newProgress(id, r.log.lastIndex()));
+      if (leader.progress.has(id)) continue;
+      const progress = r.newProgress(id, r.log.lastIndex());
+      // A new member gets a full election timeout before it counts as unheard (CheckQuorum),
+      // and is probed at once rather than at the next heartbeat.
+      progress.lastHeardTick = leader.ticks;
+      leader.progress.set(id, progress);
+      sendAppend(r, leader, id, true);
     }
     if (!isVoter(next, r.id)) {
       // Removed (or demoted) leader: step down; the remaining voters elect among themselves.
