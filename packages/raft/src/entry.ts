@@ -49,7 +49,9 @@ export function entrySizeBytes(entry: Entry): number {
     case "noop":
       return overhead;
     case "config":
-      return overhead + (entry.change.kind === "leave-joint" ? 8 : 32 * entry.change.changes.length + 8);
+      return (
+        overhead + (entry.change.kind === "leave-joint" ? 8 : 32 * entry.change.changes.length + 8)
+      );
   }
 }
 

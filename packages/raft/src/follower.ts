@@ -46,7 +46,11 @@ export function stepFollower(r: RaftState, role: FollowerRole, m: Message): void
   }
 }
 
-function hearFromLeader(r: RaftState, role: FollowerRole, leaderId: FollowerRole["leaderId"]): void {
+function hearFromLeader(
+  r: RaftState,
+  role: FollowerRole,
+  leaderId: FollowerRole["leaderId"],
+): void {
   r.electionElapsed = 0;
   role.leaderId = leaderId;
 }
@@ -67,7 +71,13 @@ function handleAppendEntries(r: RaftState, m: AppendEntries): void {
   // leader's prevLogTerm, so the leader can skip a whole term of mismatches at once.
   const probeIndex = Math.min(m.prevLogIndex, r.log.lastIndex());
   const hint = r.log.findConflictByTerm(probeIndex, m.prevLogTerm);
-  r.send({ ...answer, success: false, index: m.prevLogIndex, hintIndex: hint.index, hintTerm: hint.term });
+  r.send({
+    ...answer,
+    success: false,
+    index: m.prevLogIndex,
+    hintIndex: hint.index,
+    hintTerm: hint.term,
+  });
 }
 
 function handleInstallSnapshot(r: RaftState, m: InstallSnapshot): void {

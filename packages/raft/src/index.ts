@@ -56,4 +56,10 @@ export type { InitialState, RaftStorage } from "./storage.js";
 export { MemoryStorage } from "./memory-storage.js";
 export { SeededRandom, type RandomSource } from "./seeded-random.js";
 export { AssertionError, assert } from "./assert.js";
-export { majorityCommitted, jointCommitted, majorityVote, jointVote, type VoteResult } from "./quorum.js";
+export {
+  majorityCommitted,
+  jointCommitted,
+  majorityVote,
+  jointVote,
+  type VoteResult,
+} from "./quorum.js";

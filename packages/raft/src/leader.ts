@@ -35,7 +35,11 @@ export function becomeLeaderAndAnnounce(r: RaftState): void {
 }
 
 /** Appends entries to the leader's log at the next indexes, in its term. Returns the last. */
-export function appendEntries(r: RaftState, leader: LeaderRole, newEntries: readonly NewEntry[]): Entry {
+export function appendEntries(
+  r: RaftState,
+  leader: LeaderRole,
+  newEntries: readonly NewEntry[],
+): Entry {
   let index = r.log.lastIndex();
   const entries: Entry[] = newEntries.map((e) => ({ ...e, index: ++index, term: r.term }));
   r.log.append(entries);
@@ -47,19 +51,34 @@ export function appendEntries(r: RaftState, leader: LeaderRole, newEntries: read
 }
 
 /** Why a leader cannot take a proposal of `bytes` now, if it cannot. */
-export function proposalRefusal(r: RaftState, leader: LeaderRole, bytes: number): ProposeOutcome | undefined {
+export function proposalRefusal(
+  r: RaftState,
+  leader: LeaderRole,
+  bytes: number,
+): ProposeOutcome | undefined {
   if (leader.leadTransferee !== undefined) {
-    return { type: "rejected", reason: Rejection.LeadershipTransfer, leaderHint: leader.leadTransferee };
+    return {
+      type: "rejected",
+      reason: Rejection.LeadershipTransfer,
+      leaderHint: leader.leadTransferee,
+    };
   }
   // Backpressure is a typed rejection, never a step-down (REFERENCE.md).
-  if (leader.uncommittedBytes > 0 && leader.uncommittedBytes + bytes > r.config.uncommittedBytesMax) {
+  if (
+    leader.uncommittedBytes > 0 &&
+    leader.uncommittedBytes + bytes > r.config.uncommittedBytesMax
+  ) {
     return { type: "rejected", reason: Rejection.Overloaded, leaderHint: r.id };
   }
   return undefined;
 }
 
 /** Appends proposals and starts replicating them. */
-export function leaderPropose(r: RaftState, leader: LeaderRole, entries: readonly NewEntry[]): ProposeOutcome {
+export function leaderPropose(
+  r: RaftState,
+  leader: LeaderRole,
+  entries: readonly NewEntry[],
+): ProposeOutcome {
   const last = appendEntries(r, leader, entries);
   broadcastAppend(r, leader);
   return { type: "accepted", index: last.index, term: last.term };
@@ -77,7 +96,11 @@ export function stepLeader(r: RaftState, leader: LeaderRole, m: Message): void {
     case "ForwardedProposal": {
       const size = m.data.reduce((n, d) => n + d.byteLength, 0);
       if (m.data.length === 0 || proposalRefusal(r, leader, size) !== undefined) return;
-      leaderPropose(r, leader, m.data.map((data) => ({ type: "normal", data })));
+      leaderPropose(
+        r,
+        leader,
+        m.data.map((data) => ({ type: "normal", data })),
+      );
       return;
     }
     case "ReadIndexRequest":
@@ -106,7 +129,8 @@ function handleHeartbeatResult(
   progress.lastHeardTick = leader.ticks;
   progress.probeSent = false;
   // Appends may have been lost while the window was full: free a slot so replication resumes.
-  if (progress.state === ProgressState.Replicate && progress.isPaused()) progress.freeFirstInflight();
+  if (progress.state === ProgressState.Replicate && progress.isPaused())
+    progress.freeFirstInflight();
   if (progress.match < r.log.lastIndex()) sendAppend(r, leader, from, true);
   if (context === undefined) return;
   const acks = leader.reads.ack(context, from);
@@ -184,7 +208,10 @@ export function leaderTick(r: RaftState, leader: LeaderRole): void {
     return;
   }
   for (const progress of leader.progress.values()) {
-    if (progress.state === ProgressState.Snapshot && ++progress.snapshotElapsedTicks >= 2 * r.config.electionTicks) {
+    if (
+      progress.state === ProgressState.Snapshot &&
+      ++progress.snapshotElapsedTicks >= 2 * r.config.electionTicks
+    ) {
       // The InstallSnapshot (or its answer) was lost: probe again, which re-sends it.
       progress.becomeProbe();
     }
@@ -193,6 +220,7 @@ export function leaderTick(r: RaftState, leader: LeaderRole): void {
     r.electionElapsed = 0;
     if (leader.leadTransferee !== undefined) leader.leadTransferee = undefined; // timed out
   }
+  handOffIfRemoved(r, leader);
   if (leader.heartbeatElapsed >= r.config.heartbeatTicks) {
     leader.heartbeatElapsed = 0;
     broadcastHeartbeat(r, leader, leader.reads.lastContext());
@@ -211,10 +239,20 @@ function quorumHeardWithin(r: RaftState, leader: LeaderRole, ticks: number): boo
 /** Starts handing leadership to `to` (dissertation §3.10). */
 export function leaderTransfer(r: RaftState, leader: LeaderRole, to: NodeId): CommandOutcome {
   if (to === r.id) {
-    return { type: "rejected", reason: Rejection.InvalidTarget, leaderHint: r.id, detail: "already the leader" };
+    return {
+      type: "rejected",
+      reason: Rejection.InvalidTarget,
+      leaderHint: r.id,
+      detail: "already the leader",
+    };
   }
   if (!isVoter(r.membership, to)) {
-    return { type: "rejected", reason: Rejection.InvalidTarget, leaderHint: r.id, detail: `${to} is not a voter` };
+    return {
+      type: "rejected",
+      reason: Rejection.InvalidTarget,
+      leaderHint: r.id,
+      detail: `${to} is not a voter`,
+    };
   }
   if (leader.leadTransferee === to) return { type: "pending" };
   leader.leadTransferee = to;
@@ -227,6 +265,24 @@ export function leaderTransfer(r: RaftState, leader: LeaderRole, to: NodeId): Co
     sendAppend(r, leader, to, true);
   }
   return { type: "pending" };
+}
+
+/**
+ * A leader that is no longer a voter hands leadership to the remaining voter with the longest
+ * matched log, retrying after each abandoned attempt until a new leader's term deposes it.
+ */
+export function handOffIfRemoved(r: RaftState, leader: LeaderRole): void {
+  if (isVoter(r.membership, r.id) || leader.leadTransferee !== undefined) return;
+  let best: NodeId | undefined;
+  let bestMatch = -1;
+  for (const voter of [...r.membership.voters].sort()) {
+    const match = leader.progress.get(voter)?.match ?? -1;
+    if (match > bestMatch) {
+      best = voter;
+      bestMatch = match;
+    }
+  }
+  if (best !== undefined) leaderTransfer(r, leader, best);
 }
 
 /** Re-evaluates commit after the membership changed, so the new quorum rule applies at once. */

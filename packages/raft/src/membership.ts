@@ -35,7 +35,10 @@ export type MembershipChange =
   | { readonly kind: "leave-joint" };
 
 /** A membership of voters only. */
-export function membershipOf(voters: readonly NodeId[], learners: readonly NodeId[] = []): Membership {
+export function membershipOf(
+  voters: readonly NodeId[],
+  learners: readonly NodeId[] = [],
+): Membership {
   return { voters: [...voters], votersOutgoing: [], learners: [...learners], learnersNext: [] };
 }
 

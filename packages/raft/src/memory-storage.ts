@@ -83,7 +83,10 @@ export class MemoryStorage implements RaftStorage {
     const skip = Math.max(0, this.firstIndex() - first.index);
     if (skip >= entries.length) return;
     const start = first.index + skip;
-    assert(start <= this.lastIndex() + 1, `append at ${start} leaves a hole after ${this.lastIndex()}`);
+    assert(
+      start <= this.lastIndex() + 1,
+      `append at ${start} leaves a hole after ${this.lastIndex()}`,
+    );
     this.log.length = start - this.offset();
     for (let i = skip; i < entries.length; i++) {
       const entry = entries[i];
@@ -102,7 +105,8 @@ export class MemoryStorage implements RaftStorage {
     if (index <= this.currentSnapshot.metadata.index) return;
     this.currentSnapshot = snapshot;
     this.log = [{ index, term, type: "noop" }];
-    if (this.hardState.commitIndex < index) this.hardState = { ...this.hardState, commitIndex: index };
+    if (this.hardState.commitIndex < index)
+      this.hardState = { ...this.hardState, commitIndex: index };
   }
 
   /**

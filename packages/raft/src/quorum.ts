@@ -12,7 +12,10 @@ export type VoteResult = "won" | "lost" | "pending";
  * The highest index that a majority of `voters` has matched. An empty set answers +Infinity, so
  * `min` with it leaves the other half in charge.
  */
-export function majorityCommitted(voters: readonly NodeId[], matchOf: (id: NodeId) => number): number {
+export function majorityCommitted(
+  voters: readonly NodeId[],
+  matchOf: (id: NodeId) => number,
+): number {
   if (voters.length === 0) return Number.POSITIVE_INFINITY;
   const matches = voters.map(matchOf).sort((a, b) => b - a);
   // With n voters, a quorum is floor(n/2)+1: the quorum-th largest match is held by a quorum.
@@ -30,7 +33,10 @@ export function jointCommitted(
 }
 
 /** The outcome of a vote among `voters`, given the answers so far (true = granted). */
-export function majorityVote(voters: readonly NodeId[], votes: ReadonlyMap<NodeId, boolean>): VoteResult {
+export function majorityVote(
+  voters: readonly NodeId[],
+  votes: ReadonlyMap<NodeId, boolean>,
+): VoteResult {
   if (voters.length === 0) return "won";
   const quorum = Math.floor(voters.length / 2) + 1;
   let granted = 0;

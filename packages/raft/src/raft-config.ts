@@ -91,7 +91,8 @@ export function resolveRaftConfig(config: RaftConfig): ResolvedRaftConfig {
   if (!(resolved.electionTicks > resolved.heartbeatTicks)) {
     throw new RangeError("electionTicks must exceed heartbeatTicks");
   }
-  if (!(resolved.inflightMessagesMax >= 1)) throw new RangeError("inflightMessagesMax must be >= 1");
+  if (!(resolved.inflightMessagesMax >= 1))
+    throw new RangeError("inflightMessagesMax must be >= 1");
   if (!(resolved.batchBytesMax >= 1)) throw new RangeError("batchBytesMax must be >= 1");
   if (resolved.readMode === ReadMode.Lease && !resolved.checkQuorum) {
     throw new RangeError("readMode 'lease' requires checkQuorum");

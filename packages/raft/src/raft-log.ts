@@ -113,14 +113,20 @@ export class RaftLog {
   append(entries: readonly Entry[]): void {
     const first = entries[0];
     if (first === undefined) return;
-    assert(first.index - 1 >= this.committed, `append after ${first.index - 1} < committed ${this.committed}`);
+    assert(
+      first.index - 1 >= this.committed,
+      `append after ${first.index - 1} < committed ${this.committed}`,
+    );
     assert(first.index <= this.lastIndex() + 1, `append at ${first.index} leaves a hole`);
     this.unstable.truncateAndAppend(entries);
   }
 
   /** Entries in `[fromIndex, toIndex)` from storage and the tail, at most about `bytesMax`. */
   slice(fromIndex: number, toIndex: number, bytesMax: number): Entry[] {
-    assert(fromIndex >= this.firstIndex(), `slice from ${fromIndex} below first ${this.firstIndex()}`);
+    assert(
+      fromIndex >= this.firstIndex(),
+      `slice from ${fromIndex} below first ${this.firstIndex()}`,
+    );
     assert(toIndex <= this.lastIndex() + 1, `slice to ${toIndex} past last ${this.lastIndex()}`);
     if (fromIndex >= toIndex) return [];
     const offset = this.unstable.offset;
@@ -164,7 +170,9 @@ export class RaftLog {
   }
 
   hasNextCommittedEntries(): boolean {
-    return Math.max(this.applied + 1, this.firstIndex()) <= Math.min(this.committed, this.lastIndex());
+    return (
+      Math.max(this.applied + 1, this.firstIndex()) <= Math.min(this.committed, this.lastIndex())
+    );
   }
 
   /** Replaces the log with a snapshot from the leader; the snapshot point is committed. */

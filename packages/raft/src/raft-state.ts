@@ -107,14 +107,13 @@ export class RaftState {
     this.messages.push(message);
   }
 
-  /** Moves to `term` (clearing the vote when the term changes) and restarts the election timer. */
-  private resetTerm(term: number): void {
+  /** Moves to `term`, clearing the vote when the term changes. */
+  private moveToTerm(term: number): void {
     if (term !== this.term) {
       assert(term > this.term, `term goes backwards: ${this.term} -> ${term}`);
       this.term = term;
       this.vote = undefined;
     }
-    this.resetElectionTimer();
   }
 
   /** Restarts the election timer with a fresh random timeout in [T, 2T) (Raft §5.2). */
@@ -125,8 +124,20 @@ export class RaftState {
   }
 
   becomeFollower(term: number, leaderId: NodeId | undefined): void {
-    this.resetTerm(term);
+    this.moveToTerm(term);
+    this.resetElectionTimer();
     this.role = { type: "follower", leaderId };
+  }
+
+  /**
+   * Adopts a candidate's higher term without restarting the election timer: Raft's Figure 2
+   * restarts it only on granting the vote (handleRequestVote does). Otherwise a stale candidate
+   * that keeps losing would keep every up-to-date node from ever timing out (found by the
+   * simulator with PreVote off and a fast-clocked stale node).
+   */
+  adoptCandidateTerm(term: number): void {
+    this.moveToTerm(term);
+    this.role = { type: "follower", leaderId: undefined };
   }
 
   becomePreCandidate(): void {
@@ -138,7 +149,8 @@ export class RaftState {
 
   becomeCandidate(): void {
     assert(this.role.type !== "leader", "a leader never becomes a candidate");
-    this.resetTerm(this.term + 1);
+    this.moveToTerm(this.term + 1);
+    this.resetElectionTimer();
     this.vote = this.id;
     this.role = { type: "candidate", votes: new Map() };
   }

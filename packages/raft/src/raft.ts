@@ -9,7 +9,6 @@ import { hardStateEquals, type HardState } from "./hard-state.js";
 import {
   applyMembershipChange,
   isJoint,
-  isVoter,
   planChange,
   allMembers,
   type Membership,
@@ -24,6 +23,7 @@ import type { Ready, Role, SoftState } from "./ready.js";
 import { campaign } from "./election.js";
 import {
   afterMembershipChange,
+  handOffIfRemoved,
   leaderPropose,
   leaderReadIndex,
   leaderTick,
@@ -33,6 +33,7 @@ import {
 } from "./leader.js";
 import { commitAndBroadcast, sendAppend } from "./replication.js";
 import { step } from "./step.js";
+import { assert } from "./assert.js";
 import { entriesSizeBytes } from "./entry.js";
 
 /** A snapshot of a replica's state, for operators and tests. */
@@ -49,7 +50,8 @@ export interface RaftStatus {
   readonly membership: Membership;
   readonly leadTransferee: NodeId | undefined;
   /** On a leader: each member's match index and replication state. */
-  readonly progress: ReadonlyMap<NodeId, { match: number; next: number; state: string }> | undefined;
+  readonly progress:
+    ReadonlyMap<NodeId, { match: number; next: number; state: string }> | undefined;
 }
 
 /** Bytes of committed entries handed out per Ready, so one Ready stays bounded. */
@@ -131,7 +133,12 @@ export class Raft {
     }
     const change = planChange(r.membership, changes);
     if (typeof change === "string") {
-      return { type: "rejected", reason: Rejection.InvalidChange, leaderHint: r.id, detail: change };
+      return {
+        type: "rejected",
+        reason: Rejection.InvalidChange,
+        leaderHint: r.id,
+        detail: change,
+      };
     }
     const outcome = leaderPropose(r, r.role, [{ type: EntryType.Config, change }]);
     if (outcome.type === "accepted") r.role.pendingConfigIndex = outcome.index;
@@ -153,7 +160,13 @@ export class Raft {
       }
       case "follower":
         if (r.role.leaderId === undefined) break;
-        r.send({ type: "ReadIndexRequest", from: r.id, to: r.role.leaderId, term: r.term, context });
+        r.send({
+          type: "ReadIndexRequest",
+          from: r.id,
+          to: r.role.leaderId,
+          term: r.term,
+          context,
+        });
         return { type: "pending" };
       case "candidate":
       case "pre-candidate":
@@ -266,7 +279,10 @@ export class Raft {
         leader === undefined
           ? undefined
           : new Map(
-              [...leader.progress].map(([id, p]) => [id, { match: p.match, next: p.next, state: p.state }]),
+              [...leader.progress].map(([id, p]) => [
+                id,
+                { match: p.match, next: p.next, state: p.state },
+              ]),
             ),
     };
   }
@@ -288,8 +304,13 @@ export class Raft {
   private applyMembership(change: MembershipChange): void {
     const r = this.r;
     const next = applyMembershipChange(r.membership, change);
-    // An invalid change is a no-op on every replica alike (deterministic), never a crash.
-    if (typeof next === "string") return;
+    // Leaders validate a change against the membership it will apply to (one change at a time,
+    // applied in log order), so a committed change that does not apply means replicas disagree
+    // on membership: fail-stop rather than run on with a divergent configuration.
+    if (typeof next === "string") {
+      assert(false, `committed membership change does not apply: ${next}`);
+      return;
+    }
     r.membership = next;
     const leader = this.leaderRole();
     if (leader === undefined) return;
@@ -304,12 +325,12 @@ export class Raft {
       leader.progress.set(id, progress);
       sendAppend(r, leader, id, true);
     }
-    if (!isVoter(next, r.id)) {
-      // Removed (or demoted) leader: step down; the remaining voters elect among themselves.
-      r.becomeFollower(r.term, undefined);
-      return;
-    }
     afterMembershipChange(r, leader);
+    // A leader that removed (or demoted) itself keeps leading, not counting itself, until it
+    // has handed over: stepping down at once could leave the others in the joint configuration
+    // without knowing it was left, needing a vote the removed node may not give (found by the
+    // simulator, seeds in test/sim/regressions.test.ts).
+    handOffIfRemoved(r, leader);
   }
 
   /** Leader-only follow-ups after any input: its own persisted entries, joint exit, reads. */
@@ -318,8 +339,14 @@ export class Raft {
     const leader = this.leaderRole();
     if (leader === undefined) return;
     // Leave a joint configuration as soon as entering it has applied (etcd's auto-leave).
-    if (isJoint(r.membership) && r.log.applied >= leader.pendingConfigIndex && leader.leadTransferee === undefined) {
-      const outcome = leaderPropose(r, leader, [{ type: EntryType.Config, change: { kind: "leave-joint" } }]);
+    if (
+      isJoint(r.membership) &&
+      r.log.applied >= leader.pendingConfigIndex &&
+      leader.leadTransferee === undefined
+    ) {
+      const outcome = leaderPropose(r, leader, [
+        { type: EntryType.Config, change: { kind: "leave-joint" } },
+      ]);
       if (outcome.type === "accepted") leader.pendingConfigIndex = outcome.index;
     }
     releaseDeferredReads(r, leader);
@@ -339,7 +366,8 @@ export class Raft {
   private notLeader(data: readonly Uint8Array[]): ProposeOutcome {
     const r = this.r;
     const leaderId = r.leaderId();
-    if (leaderId === undefined) return { type: "rejected", reason: Rejection.NoLeader, leaderHint: undefined };
+    if (leaderId === undefined)
+      return { type: "rejected", reason: Rejection.NoLeader, leaderHint: undefined };
     if (r.config.proposalForwarding === "reject") {
       return { type: "rejected", reason: Rejection.NotLeader, leaderHint: leaderId };
     }

@@ -15,7 +15,12 @@ import type { LeaderRole, RaftState } from "./raft-state.js";
  * `sendIfEmpty`, sends an empty append (a probe that also carries the commit index).
  * Returns whether a message was sent.
  */
-export function sendAppend(r: RaftState, leader: LeaderRole, to: NodeId, sendIfEmpty: boolean): boolean {
+export function sendAppend(
+  r: RaftState,
+  leader: LeaderRole,
+  to: NodeId,
+  sendIfEmpty: boolean,
+): boolean {
   const progress = leader.progress.get(to);
   if (progress === undefined || to === r.id || progress.isPaused()) return false;
   const prevLogIndex = progress.next - 1;
@@ -26,8 +31,11 @@ export function sendAppend(r: RaftState, leader: LeaderRole, to: NodeId, sendIfE
   const lastIndex = r.log.lastIndex();
   // A probe carries one batch; a replicating follower gets a full batch per message.
   const entries =
-    progress.next <= lastIndex ? r.log.slice(progress.next, lastIndex + 1, r.config.batchBytesMax) : [];
-  if (entries.length === 0 && !sendIfEmpty && !progress.canBumpCommit(r.log.committed)) return false;
+    progress.next <= lastIndex
+      ? r.log.slice(progress.next, lastIndex + 1, r.config.batchBytesMax)
+      : [];
+  if (entries.length === 0 && !sendIfEmpty && !progress.canBumpCommit(r.log.committed))
+    return false;
   r.send({
     type: "AppendEntries",
     from: r.id,
@@ -65,7 +73,11 @@ export function broadcastAppend(r: RaftState, leader: LeaderRole): void {
 }
 
 /** Sends every follower a heartbeat, carrying `context` for a ReadIndex round if given. */
-export function broadcastHeartbeat(r: RaftState, leader: LeaderRole, context: Uint8Array | undefined): void {
+export function broadcastHeartbeat(
+  r: RaftState,
+  leader: LeaderRole,
+  context: Uint8Array | undefined,
+): void {
   for (const [id, progress] of leader.progress) {
     if (id === r.id) continue;
     // Never tell a follower to commit past what it is known to hold.
@@ -95,13 +107,18 @@ export function commitAndBroadcast(r: RaftState, leader: LeaderRole): void {
 }
 
 /** The leader's handling of a follower's AppendEntriesResult. */
-export function handleAppendEntriesResult(r: RaftState, leader: LeaderRole, m: AppendEntriesResult): void {
+export function handleAppendEntriesResult(
+  r: RaftState,
+  leader: LeaderRole,
+  m: AppendEntriesResult,
+): void {
   const progress = leader.progress.get(m.from);
   if (progress === undefined) return;
   progress.lastHeardTick = leader.ticks;
   if (!m.success) {
     // Fast backtracking: jump to the follower's hint, refined by our own log's terms.
-    const hint = m.hintTerm > 0 ? r.log.findConflictByTerm(m.hintIndex, m.hintTerm).index : m.hintIndex;
+    const hint =
+      m.hintTerm > 0 ? r.log.findConflictByTerm(m.hintIndex, m.hintTerm).index : m.hintIndex;
     if (progress.maybeDecreaseTo(m.index, hint)) {
       if (progress.state === ProgressState.Replicate) progress.becomeProbe();
       sendAppend(r, leader, m.from, true);
@@ -115,7 +132,10 @@ export function handleAppendEntriesResult(r: RaftState, leader: LeaderRole, m: A
   }
   if (progress.state === ProgressState.Probe) {
     progress.becomeReplicate();
-  } else if (progress.state === ProgressState.Snapshot && progress.match + 1 >= r.log.firstIndex()) {
+  } else if (
+    progress.state === ProgressState.Snapshot &&
+    progress.match + 1 >= r.log.firstIndex()
+  ) {
     progress.becomeProbe();
     progress.becomeReplicate();
   }

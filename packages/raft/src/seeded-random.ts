@@ -49,7 +49,8 @@ export class SeededRandom implements RandomSource {
   }
 
   nextInt(maxExclusive: number): number {
-    if (!(maxExclusive >= 1)) throw new RangeError(`nextInt needs a bound >= 1, got ${maxExclusive}`);
+    if (!(maxExclusive >= 1))
+      throw new RangeError(`nextInt needs a bound >= 1, got ${maxExclusive}`);
     return Math.floor((this.nextUint32() / 0x1_0000_0000) * maxExclusive);
   }
 

@@ -45,25 +45,31 @@ function stepHigherTerm(r: RaftState, m: Message): boolean {
     // Leader lease: while we hear from a leader, ignore candidates that could not have heard
     // from it (they are partitioned or stale), unless the leader itself asked for the transfer.
     const inLease =
-      r.config.checkQuorum && r.leaderId() !== undefined && r.electionElapsed < r.config.electionTicks;
+      r.config.checkQuorum &&
+      r.leaderId() !== undefined &&
+      r.electionElapsed < r.config.electionTicks;
     if (inLease && !m.leadershipTransfer) return false;
     // A PreVote never changes our term.
     if (m.preVote) return true;
-    r.becomeFollower(m.term, undefined);
+    r.adoptCandidateTerm(m.term);
     return true;
   }
   if (m.type === "RequestVoteResult" && m.preVote && m.granted) {
     // A granted PreVote carries the term we would campaign in; we move to it by campaigning.
     return true;
   }
-  const fromLeader = m.type === "AppendEntries" || m.type === "Heartbeat" || m.type === "InstallSnapshot";
+  const fromLeader =
+    m.type === "AppendEntries" || m.type === "Heartbeat" || m.type === "InstallSnapshot";
   r.becomeFollower(m.term, fromLeader ? m.from : undefined);
   return true;
 }
 
 /** A message from an earlier term: answer where it helps the sender catch up, else drop it. */
 function stepLowerTerm(r: RaftState, m: Message): void {
-  if ((r.config.checkQuorum || r.config.preVote) && (m.type === "AppendEntries" || m.type === "Heartbeat")) {
+  if (
+    (r.config.checkQuorum || r.config.preVote) &&
+    (m.type === "AppendEntries" || m.type === "Heartbeat")
+  ) {
     // A stale leader that never hears a higher term would keep its followers from electing
     // (with CheckQuorum or PreVote they ignore others): tell it our term so it steps down.
     r.send({

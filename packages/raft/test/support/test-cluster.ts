@@ -39,7 +39,11 @@ export class TestCluster {
   private readonly isolated = new Set<NodeId>();
   private seed = 1;
 
-  constructor(ids: readonly string[], options: ReplicaOptions = {}, learners: readonly string[] = []) {
+  constructor(
+    ids: readonly string[],
+    options: ReplicaOptions = {},
+    learners: readonly string[] = [],
+  ) {
     const voters = ids.map(nodeId);
     const learnerIds = learners.map(nodeId);
     for (const id of [...voters, ...learnerIds]) {

@@ -1,0 +1,23 @@
+/**
+ * Every simulator seed that ever found a real bug in the core, replayed by name. A seed replays
+ * exactly as long as `packages/sim/src/world.ts` and the fault injector draw their random numbers
+ * in the same order: change those only together with this file (re-find the seeds).
+ */
+import { describe, expect, it } from "vitest";
+import { runSeed } from "@flotilla/sim";
+
+/**
+ * A leader that removes itself (3-node worlds, voter floor 2) commits `leave-joint`, applies it
+ * and steps down at once, before the remaining voters hear that it committed. They stay in the
+ * joint configuration, whose outgoing half needs the removed node's vote; it refuses (its log is
+ * longer) and cannot campaign (no longer a voter): the group never elects a leader again.
+ */
+const SELF_REMOVAL_STRANDS_JOINT_CONFIG = [52, 140, 164, 179, 181, 186, 223, 224, 270];
+
+describe("simulator regressions", () => {
+  for (const seed of SELF_REMOVAL_STRANDS_JOINT_CONFIG) {
+    it(`seed ${seed}: a leader removing itself leaves a group that can still elect a leader`, () => {
+      expect(runSeed(seed).violation).toBeUndefined();
+    });
+  }
+});
