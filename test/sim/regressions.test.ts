@@ -20,4 +20,14 @@ describe("simulator regressions", () => {
       expect(runSeed(seed).violation).toBeUndefined();
     });
   }
+
+  // With PreVote off, a stale node whose clock ran 40% fast lost every election it started, yet
+  // each RequestVote bumped the up-to-date nodes' terms and restarted their election timers, so
+  // none of them ever timed out: the liveness phase never elected a leader. Raft's Figure 2
+  // restarts the timer only on granting a vote.
+  it("seed 15 (PreVote off, 40% clock drift): a stale candidate that keeps losing cannot hold off elections", () => {
+    expect(
+      runSeed(15, { clockDriftPercent: 40, preVote: false, membershipOdds: 0 }).violation,
+    ).toBeUndefined();
+  });
 });
