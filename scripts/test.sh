@@ -174,4 +174,15 @@ else
   record "simulator" 0 1
 fi
 
+# The CI run itself must have exercised every kind of fault and feature the simulator injects:
+# a simulator that quietly stops injecting faults fails here. One check.
+COVERAGE_LINE="$(grep -E '^coverage: ' "$SIM_LOG" | tail -n 1)"
+echo "$COVERAGE_LINE"
+if [ -n "$COVERAGE_LINE" ] && ! grep -qE '=0( |$)' <<<"$COVERAGE_LINE"; then
+  record "simulator coverage (every counter > 0)" 1 0
+else
+  echo "simulator coverage: a counter is zero, or the coverage line is missing"
+  record "simulator coverage (every counter > 0)" 0 1
+fi
+
 finish

@@ -1,10 +1,12 @@
 /**
  * etcd-io/raft's datadriven interaction tests, ported: each `testdata/<name>.txt` script is
  * replayed by {@link InteractionEnv} and its printout compared with the reviewed golden file
- * `testdata/<name>.golden.txt`. A missing golden fails (vitest runs with `update: false`); to
- * write one, run `npx vitest run packages/raft/test/interaction -u`, then read it line by line.
+ * `testdata/<name>.golden.txt`. A missing golden fails: vitest would otherwise write it (it
+ * writes new snapshots outside CI even with `update: false`). To create one on purpose, run
+ * `FLOTILLA_WRITE_GOLDEN=1 npx vitest run packages/raft/test/interaction`, then read it line by
+ * line before committing; to refresh existing ones after a reviewed change, add `-u`.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { InteractionEnv, parseLine } from "./interaction-env.js";
@@ -22,6 +24,10 @@ describe("interaction scripts (testdata/*.txt against their golden files)", () =
   for (const script of scripts) {
     const name = script.slice(0, -".txt".length);
     it(`replays ${script} as in ${name}.golden.txt`, async () => {
+      const golden = `${testdata}${name}.golden.txt`;
+      if (process.env["FLOTILLA_WRITE_GOLDEN"] !== "1") {
+        expect(existsSync(golden), `missing reviewed golden file ${golden}`).toBe(true);
+      }
       const output = new InteractionEnv().run(readFileSync(testdata + script, "utf8"));
       await expect(output).toMatchFileSnapshot(`./testdata/${name}.golden.txt`);
     });
