@@ -30,4 +30,15 @@ describe("simulator regressions", () => {
       runSeed(15, { clockDriftPercent: 40, preVote: false, membershipOdds: 0 }).violation,
     ).toBeUndefined();
   });
+
+  // A removed node applied leave-joint and so knew it committed, but the leader that committed
+  // it was gone before the others heard. They stayed in the joint configuration, whose outgoing
+  // half needed the removed node's vote; it refused (it held a longer, uncommitted log) and could
+  // not campaign (not a voter). Vote answers now carry the voter's commit point, which a
+  // candidate holding the same entry adopts (Log Matching), so it applies leave-joint and goes on.
+  for (const seed of [837, 1582]) {
+    it(`seed ${seed}: members left in a joint configuration learn it was left from a removed node`, () => {
+      expect(runSeed(seed).violation).toBeUndefined();
+    });
+  }
 });

@@ -76,8 +76,23 @@ export function handleRequestVote(r: RaftState, m: RequestVote): void {
     term: granted && m.preVote ? m.term : r.term,
     granted,
     preVote: m.preVote,
+    ...commitHint(r),
   };
   r.send(answer);
+}
+
+/** This replica's commit index and the term there, for a RequestVoteResult. */
+export function commitHint(r: RaftState): { commitIndex: number; commitTerm: number } {
+  return { commitIndex: r.log.committed, commitTerm: r.log.term(r.log.committed) ?? 0 };
+}
+
+/**
+ * Commits through a voter's commit index when our log holds the same entry there: the prefixes
+ * match (Log Matching) and the voter knows that prefix committed.
+ */
+export function learnCommitFromVoter(r: RaftState, m: RequestVoteResult): void {
+  if (m.commitIndex <= r.log.committed || m.commitTerm === 0) return;
+  if (r.log.matchTerm(m.commitIndex, m.commitTerm)) r.log.commitTo(m.commitIndex);
 }
 
 /** A (pre-)candidate's handling of the messages that reach it at its own term. */

@@ -29,6 +29,14 @@ export interface RequestVoteResult extends MessageBase {
   readonly type: "RequestVoteResult";
   readonly granted: boolean;
   readonly preVote: boolean;
+  /**
+   * The voter's commit index and the term of its entry there. A candidate holding the same entry
+   * holds the same (committed) prefix by Log Matching, so it may commit through it: this lets the
+   * members of a joint configuration learn that it was left even when the leader that committed
+   * leave-joint is gone and the only node that knows is a removed one that cannot campaign.
+   */
+  readonly commitIndex: number;
+  readonly commitTerm: number;
 }
 
 /** Log replication (Raft §5.3). */

@@ -5,13 +5,15 @@
  */
 import type { Message } from "./message.js";
 import type { RaftState } from "./raft-state.js";
-import { handleRequestVote, stepCandidate } from "./election.js";
+import { commitHint, handleRequestVote, learnCommitFromVoter, stepCandidate } from "./election.js";
 import { stepFollower } from "./follower.js";
 import { stepLeader } from "./leader.js";
 
 /** Feeds one message to the core. Messages not meant for this replica are ignored. */
 export function step(r: RaftState, m: Message): void {
   if (m.to !== r.id || m.from === r.id) return;
+  // Whatever its term, a vote answer may teach us a commit index (see RequestVoteResult).
+  if (m.type === "RequestVoteResult") learnCommitFromVoter(r, m);
   if (m.term > r.term) {
     if (!stepHigherTerm(r, m)) return;
   } else if (m.term < r.term) {
@@ -91,6 +93,7 @@ function stepLowerTerm(r: RaftState, m: Message): void {
       term: r.term,
       granted: false,
       preVote: true,
+      ...commitHint(r),
     });
   }
 }

@@ -36,7 +36,16 @@ describe("SafetyChecker", () => {
   it("catches a replica voting for two candidates in one term, even across a restart", () => {
     const checker = new SafetyChecker(emptyCoverage());
     const vote = (to: NodeId) =>
-      ({ type: "RequestVoteResult", from: a, to, term: 4, granted: true, preVote: false }) as const;
+      ({
+        type: "RequestVoteResult",
+        from: a,
+        to,
+        term: 4,
+        granted: true,
+        preVote: false,
+        commitIndex: 0,
+        commitTerm: 0,
+      }) as const;
     checker.sent(fakeReplica(a).host, vote(b));
     checker.sent(fakeReplica(a).host, vote(b));
     expect(() => checker.sent(fakeReplica(a).host, vote(c))).toThrow(Violation);

@@ -105,7 +105,7 @@ describe("PreVote (dissertation §9.6)", () => {
       b.step(preVoteFromC(3, lastLogIndex, lastLogTerm));
 
       const ready = b.ready();
-      expect(ready.messages).toEqual([
+      expect(ready.messages).toMatchObject([
         { type: "RequestVoteResult", from: "b", to: "c", term: 2, granted: false, preVote: true },
       ]);
       expect(b.status()).toMatchObject({ term: 2, vote: undefined, role: "follower" });
@@ -117,7 +117,7 @@ describe("PreVote (dissertation §9.6)", () => {
 
     b.step(preVoteFromC(3, 3, 2));
 
-    expect(b.ready().messages).toEqual([
+    expect(b.ready().messages).toMatchObject([
       { type: "RequestVoteResult", from: "b", to: "c", term: 3, granted: true, preVote: true },
     ]);
     expect(b.status()).toMatchObject({ term: 2, vote: undefined });

@@ -228,6 +228,8 @@ describe("learners (dissertation §4.2.1)", () => {
       from: nodeId("l"),
       to: nodeId("a"),
       term: 1,
+      commitIndex: 0,
+      commitTerm: 0,
       granted: true,
       preVote: false,
     });

@@ -440,7 +440,16 @@ export function requestVoteResult(
   granted: boolean,
   preVote = false,
 ): RequestVoteResult {
-  return { type: "RequestVoteResult", from: nodeId(from), to: nodeId(to), term, granted, preVote };
+  return {
+    type: "RequestVoteResult",
+    from: nodeId(from),
+    to: nodeId(to),
+    term,
+    granted,
+    preVote,
+    commitIndex: 0,
+    commitTerm: 0,
+  };
 }
 
 /** A heartbeat. */
