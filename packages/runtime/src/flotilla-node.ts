@@ -1,0 +1,391 @@
+/**
+ * A node: the host of this process's replicas. It runs in rounds — drain mailboxes and ticks,
+ * collect every dirty replica's Ready, one storage write for all (group commit), one batch per
+ * destination node, apply, settle futures and emit, advance — one round in flight at a time,
+ * the next started while inputs are pending. One timer for the whole node drives the ticks.
+ */
+import { Subject, Subscription, type Observable } from "rxjs";
+import type { Logger } from "pino";
+import {
+  Raft,
+  SeededRandom,
+  isValidId,
+  membershipOf,
+  type NodeId,
+  type Role,
+  type SoftState,
+} from "@flotilla/raft";
+import type { TimerHandle } from "./clock.js";
+import { InvalidIdError, GroupNotFoundError, StoppedError } from "./errors/errors.js";
+import { coldPropose } from "./cold-propose.js";
+import type { Group, RequestOptions } from "./group.js";
+import type { LeaderWork } from "./leader-workers.js";
+import {
+  replicaSeed,
+  resolveOptions,
+  type FlotillaNodeOptions,
+  type ResolvedNodeOptions,
+} from "./node-options.js";
+import { Pending } from "./pending.js";
+import { admitProposal, watchSignal } from "./admission.js";
+import { Replica } from "./replica.js";
+import { persistSendApply, type ReplicaReady } from "./round.js";
+import { bytesCodec, type Codec, type StateMachine } from "./state-machine.js";
+import type { RaftBatch, Unsubscribe } from "./transport.js";
+
+/** A leadership change of any group on this node (`node.leadership$`). */
+export interface LeadershipEvent {
+  readonly groupId: string;
+  readonly leaderId: string | undefined;
+  readonly term: number;
+  /** This replica's role now. */
+  readonly role: Role;
+}
+
+/** How to host a group on this node. */
+export interface GroupOptions<Command, Result, Query, QueryResult> {
+  /** The voters the group starts with when it is created (ignored when it already exists). */
+  readonly members: readonly string[];
+  readonly stateMachine: StateMachine<Command, Result, Query, QueryResult>;
+  /** Commands to bytes and back (default: commands are `Uint8Array`s, passed as they are). */
+  readonly codec?: Codec<Command>;
+}
+
+/** Counters of the round loop, for tests and metrics. */
+export interface NodeStats {
+  readonly rounds: number;
+  readonly storageWrites: number;
+  readonly batchesSent: number;
+}
+
+/** Ticks applied per round at most; more wait for the next round (time is not lost). */
+const TICKS_PER_ROUND_MAX = 4;
+
+/**
+ * A Flotilla node hosting many groups.
+ *
+ * @example
+ * const network = new InMemoryNetwork();
+ * const node = await FlotillaNode.start({
+ *   nodeId: "n1",
+ *   storage: new MemoryNodeStorage(),
+ *   transport: network.endpoint(nodeId("n1")),
+ * });
+ * const counter = await node.group("counter", { members: ["n1"], stateMachine, codec });
+ * await counter.propose(1);
+ * await node.stop();
+ */
+export class FlotillaNode {
+  readonly nodeId: NodeId;
+  private readonly options: ResolvedNodeOptions;
+  private readonly logger: Logger;
+  private readonly replicas = new Map<string, Replica>();
+  private readonly dirty = new Set<Replica>();
+  /** Groups whose `group()` call is creating them in storage. */
+  private readonly starting = new Set<string>();
+  private readonly leadershipSubject = new Subject<LeadershipEvent>();
+  private readonly timer: TimerHandle;
+  private readonly unsubscribeTransport: Unsubscribe;
+  private state: "running" | "stopping" | "stopped" = "running";
+  private pendingTicks = 0;
+  private roundScheduled = false;
+  private roundInFlight: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private pendingProposals = 0;
+  private readCount = 0;
+  private counters = { rounds: 0, storageWrites: 0, batchesSent: 0 };
+
+  private constructor(options: ResolvedNodeOptions) {
+    this.options = options;
+    this.nodeId = options.nodeId as NodeId;
+    this.logger = options.logger.child({ nodeId: options.nodeId });
+    this.unsubscribeTransport = options.transport.onBatch((batch) => this.receive(batch));
+    this.timer = options.clock.setInterval(() => {
+      this.pendingTicks++;
+      this.kick();
+    }, options.tickIntervalMs);
+  }
+
+  /**
+   * Starts a node over the given storage and transport. Groups already in storage are not
+   * started until `group()` is called for them with their state machine.
+   *
+   * @throws {InvalidIdError} when `nodeId` is not `[A-Za-z0-9_-]{1,64}`.
+   */
+  static start(options: FlotillaNodeOptions): Promise<FlotillaNode> {
+    if (!isValidId(options.nodeId)) {
+      return Promise.reject(new InvalidIdError("node", options.nodeId));
+    }
+    return Promise.resolve(new FlotillaNode(resolveOptions(options)));
+  }
+
+  /** Every leadership change of every group on this node (a hot stream; completes on stop). */
+  get leadership$(): Observable<LeadershipEvent> {
+    return this.leadershipSubject.asObservable();
+  }
+
+  /** Round counters. */
+  stats(): NodeStats {
+    return { ...this.counters };
+  }
+
+  /**
+   * True when no round is in flight or scheduled and no input or tick waits: what a test or a
+   * simulator checks before moving time on.
+   */
+  isIdle(): boolean {
+    if (this.state !== "running") return this.roundInFlight === undefined;
+    return (
+      this.roundInFlight === undefined &&
+      !this.roundScheduled &&
+      this.dirty.size === 0 &&
+      this.pendingTicks === 0
+    );
+  }
+
+  /** The ids of the groups hosted here. */
+  groupIds(): string[] {
+    return [...this.replicas.keys()];
+  }
+
+  /**
+   * Hosts `groupId` on this node: creates it in storage (with `members`) unless it exists,
+   * restores the state machine from the stored snapshot, and starts its replica.
+   *
+   * @throws {InvalidIdError} for a malformed group or member id; {@link StoppedError} after stop.
+   */
+  async group<Command = Uint8Array, Result = unknown, Query = never, QueryResult = never>(
+    groupId: string,
+    options: GroupOptions<Command, Result, Query, QueryResult>,
+  ): Promise<Group<Command, Result, Query, QueryResult>> {
+    if (!isValidId(groupId)) throw new InvalidIdError("group", groupId);
+    for (const member of options.members) {
+      if (!isValidId(member)) throw new InvalidIdError("node", member);
+    }
+    if (this.state !== "running") throw new StoppedError(this.nodeId);
+    if (this.replicas.has(groupId) || this.starting.has(groupId)) {
+      throw new Error(`group ${groupId} is already hosted here`);
+    }
+    const storage = this.options.storage;
+    const members = options.members.map((member) => member as NodeId);
+    this.starting.add(groupId);
+    try {
+      await storage.createGroups([{ groupId, membership: membershipOf(members) }]);
+    } finally {
+      this.starting.delete(groupId);
+    }
+    // The node may have stopped while the group was being created.
+    if (this.state !== "running") throw new StoppedError(this.nodeId);
+    const groupStorage = storage.group(groupId);
+    if (groupStorage === undefined) throw new GroupNotFoundError(groupId);
+    const snapshot = groupStorage.snapshot();
+    if (snapshot.metadata.index > 0) options.stateMachine.restore(snapshot.data);
+    const codec = options.codec ?? (bytesCodec as unknown as Codec<Command>);
+    const replica = new Replica({
+      nodeId: this.nodeId,
+      groupId,
+      raft: new Raft({
+        id: this.nodeId,
+        storage: groupStorage,
+        random: new SeededRandom(replicaSeed(this.nodeId, groupId, this.options.randomSeed)),
+        electionTicks: this.options.electionTicks,
+        heartbeatTicks: this.options.heartbeatTicks,
+        proposalForwarding: "reject",
+        appliedIndex: snapshot.metadata.index,
+      }),
+      storage: groupStorage,
+      stateMachine: options.stateMachine,
+      decode: (bytes) => codec.decode(bytes),
+      mailboxMessagesMax: this.options.mailboxMessagesMax,
+      committedBufferMax: this.options.committedBufferMax,
+      deposedProposalGraceMs: this.options.deposedProposalGraceMs,
+      logger: this.logger.child({ groupId }),
+      onLeadership: (from, softState) => this.leadershipChanged(from, softState),
+    });
+    this.replicas.set(groupId, replica);
+    const propose = (command: Command, requestOptions?: RequestOptions): Promise<Result> =>
+      this.propose(replica, () => codec.encode(command), requestOptions) as Promise<Result>;
+    return {
+      groupId,
+      leader$: replica.leader$,
+      propose,
+      propose$: (command, requestOptions) => coldPropose(propose, command, requestOptions),
+      read: (query, requestOptions) =>
+        this.read(replica, query, requestOptions) as Promise<QueryResult>,
+      committed$: (committedOptions) => replica.feed.observable(committedOptions),
+    };
+  }
+
+  /**
+   * Runs `work({ term, signal })` whenever this node's replica of `groupId` leads: started on
+   * becoming leader, its signal aborted as soon as it stops leading (the term is a fencing
+   * token). Unsubscribe to stop (aborting a running work).
+   *
+   * @throws {GroupNotFoundError} when the group is not hosted here.
+   * @example
+   * node.leaderOnly("orders-7", async ({ term, signal }) => relayOutbox(term, signal));
+   */
+  leaderOnly(groupId: string, work: LeaderWork): Subscription {
+    const replica = this.replicas.get(groupId);
+    if (replica === undefined) throw new GroupNotFoundError(groupId);
+    return new Subscription(replica.workers.add(work));
+  }
+
+  /**
+   * Stops the node: lets the round in flight finish (its writes durable, its messages sent),
+   * rejects everything pending with `StoppedError`, completes every stream, aborts leader-only
+   * work and closes the storage. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutDown(undefined);
+    return this.stopping;
+  }
+
+  private async shutDown(cause: unknown): Promise<void> {
+    this.state = "stopping";
+    this.timer.cancel();
+    this.unsubscribeTransport();
+    if (this.roundInFlight !== undefined) await this.roundInFlight;
+    const error = new StoppedError(this.nodeId, cause === undefined ? undefined : { cause });
+    for (const replica of this.replicas.values()) replica.close(error);
+    this.leadershipSubject.complete();
+    await this.options.storage.close();
+    this.state = "stopped";
+  }
+
+  private propose(
+    replica: Replica,
+    encode: () => Uint8Array,
+    requestOptions: { signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<unknown> {
+    const admission = admitProposal(this.state === "running", this.nodeId, replica, this.options, {
+      nodePending: this.pendingProposals,
+      encode,
+    });
+    if (admission.type === "refused") return Promise.reject(admission.error);
+    const pending = this.newPending(requestOptions);
+    this.pendingProposals++;
+    replica.pendingProposals++;
+    pending.onSettled(() => {
+      this.pendingProposals--;
+      replica.pendingProposals--;
+    });
+    if (!pending.settled && replica.enqueue({ type: "propose", data: admission.data, pending })) {
+      this.touch(replica);
+    }
+    return pending.promise;
+  }
+
+  private read(
+    replica: Replica,
+    query: unknown,
+    requestOptions: { signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<unknown> {
+    if (this.state !== "running") return Promise.reject(new StoppedError(this.nodeId));
+    const pending = this.newPending(requestOptions);
+    // A fresh, unique context per read (etcd-io/raft #397): node, start time and a counter.
+    const context = new TextEncoder().encode(
+      `${this.nodeId}.${this.options.clock.now()}.${++this.readCount}`,
+    );
+    if (!pending.settled && replica.enqueue({ type: "read", context, query, pending })) {
+      this.touch(replica);
+    }
+    return pending.promise;
+  }
+
+  private newPending(requestOptions: {
+    signal?: AbortSignal;
+    timeoutMs?: number;
+  }): Pending<unknown> {
+    const timeoutMs = requestOptions.timeoutMs ?? this.options.proposalTimeoutMs;
+    const pending = new Pending<unknown>(this.options.clock.now(), timeoutMs);
+    if (requestOptions.signal !== undefined) watchSignal(requestOptions.signal, pending);
+    return pending;
+  }
+
+  private receive(batch: RaftBatch): void {
+    if (this.state !== "running") return;
+    for (const { groupId, message } of batch.messages) {
+      const replica = this.replicas.get(groupId);
+      if (replica === undefined) {
+        this.logger.debug({ groupId, from: batch.from, reason: "unknown group" }, "dropped");
+        continue;
+      }
+      if (message.to !== this.nodeId) continue;
+      if (replica.enqueue({ type: "message", message })) this.touch(replica);
+    }
+  }
+
+  private touch(replica: Replica): void {
+    this.dirty.add(replica);
+    this.kick();
+  }
+
+  /** Schedules a round on a later macrotask, unless one is scheduled, running, or not needed. */
+  private kick(): void {
+    if (this.state !== "running" || this.roundScheduled || this.roundInFlight !== undefined) {
+      return;
+    }
+    if (this.pendingTicks === 0 && this.dirty.size === 0) return;
+    this.roundScheduled = true;
+    setImmediate(() => {
+      this.roundScheduled = false;
+      if (this.state !== "running" || this.roundInFlight !== undefined) return;
+      this.roundInFlight = this.round()
+        .catch((error: unknown) => this.failStop(error))
+        .finally(() => {
+          this.roundInFlight = undefined;
+          this.kick();
+        });
+    });
+  }
+
+  /** One round; see the file comment. */
+  private async round(): Promise<void> {
+    this.counters.rounds++;
+    const nowMs = this.options.clock.now();
+    const ticks = Math.min(this.pendingTicks, TICKS_PER_ROUND_MAX);
+    this.pendingTicks -= ticks;
+    if (ticks > 0) {
+      for (const replica of this.replicas.values()) {
+        for (let i = 0; i < ticks; i++) replica.tick(nowMs);
+        this.dirty.add(replica);
+      }
+    }
+    const dirty = [...this.dirty];
+    this.dirty.clear();
+    const readies: ReplicaReady[] = [];
+    for (const replica of dirty) {
+      replica.drain();
+      if (replica.raft.hasReady()) readies.push({ replica, ready: replica.raft.ready() });
+    }
+    if (readies.length === 0) return;
+    const report = await persistSendApply(
+      this.nodeId,
+      this.options.storage,
+      this.options.transport,
+      readies,
+      this.options.clock,
+    );
+    this.counters.storageWrites += report.storageWrites;
+    this.counters.batchesSent += report.batchesSent;
+    // `advance` may have produced more (a leader's own append counts now): look again.
+    for (const { replica } of readies) this.dirty.add(replica);
+  }
+
+  /** A storage failure or a broken invariant: stop the node loudly rather than run on. */
+  private failStop(error: unknown): void {
+    this.logger.fatal({ err: error }, "round failed; stopping the node");
+    this.stopping ??= this.shutDown(error);
+  }
+
+  private leadershipChanged(replica: Replica, softState: SoftState): void {
+    if (this.state !== "running") return;
+    this.leadershipSubject.next({
+      groupId: replica.groupId,
+      leaderId: softState.leaderId,
+      term: softState.term,
+      role: softState.role,
+    });
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * @flotilla/runtime — the node runtime: replicas as actors, rounds with group commit and
+ * coalesced sends, and the RxJS API. The public surface is this explicit list.
+ */
+export {
+  FlotillaNode,
+  type GroupOptions,
+  type LeadershipEvent,
+  type NodeStats,
+} from "./flotilla-node.js";
+export type { FlotillaNodeOptions } from "./node-options.js";
+export type { Group, RequestOptions } from "./group.js";
+export type { LeaderInfo } from "./replica.js";
+export type { CommittedEvent, CommittedOptions } from "./committed-feed.js";
+export type { LeaderWork, LeaderWorkContext } from "./leader-workers.js";
+export {
+  bytesCodec,
+  jsonCodec,
+  type AppliedEntry,
+  type Codec,
+  type StateMachine,
+} from "./state-machine.js";
+export { SystemClock, type Clock, type TimerHandle } from "./clock.js";
+export { ManualClock } from "./manual-clock.js";
+export type { GroupMessage, RaftBatch, Transport, Unsubscribe } from "./transport.js";
+export { InMemoryNetwork } from "./in-memory-network.js";
+export { ErrorCode, FlotillaError, isFlotillaError } from "./errors/flotilla-error.js";
+export {
+  GroupNotFoundError,
+  InvalidIdError,
+  NotLeaderError,
+  OverloadedError,
+  ProposalDroppedError,
+  ProposalOutcomeUnknownError,
+  ProposalTimeoutError,
+  StoppedError,
+  SubscriberLagError,
+  TooLargeError,
+  isGroupNotFoundError,
+  isInvalidIdError,
+  isNotLeaderError,
+  isOverloadedError,
+  isProposalDroppedError,
+  isProposalOutcomeUnknownError,
+  isProposalTimeoutError,
+  isStoppedError,
+  isSubscriberLagError,
+  isTooLargeError,
+} from "./errors/errors.js";

@@ -1,0 +1,91 @@
+/**
+ * A replica's proposals appended to the log and waiting for their entry to apply. Each is
+ * settled exactly once: with the state machine's result when its own entry applies, with
+ * `ProposalDroppedError` when another entry applied at its index, with
+ * `ProposalOutcomeUnknownError` when leadership was lost first, or by timeout, abort or stop.
+ */
+import {
+  ProposalDroppedError,
+  ProposalOutcomeUnknownError,
+  ProposalTimeoutError,
+} from "./errors/errors.js";
+import type { Pending } from "./pending.js";
+
+/** A proposal appended at `index` in `term`. */
+interface AcceptedProposal {
+  readonly pending: Pending<unknown>;
+  readonly term: number;
+  /** Set once leadership was lost: past this clock time the outcome is reported unknown. */
+  unknownAfterMs: number | undefined;
+}
+
+/** What applying an entry produced, to settle its proposal with. */
+export type ApplyOutcome =
+  { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: unknown };
+
+/** Accepted proposals of one replica, by log index. */
+export class ProposalBook {
+  private readonly byIndex = new Map<number, AcceptedProposal>();
+
+  constructor(private readonly groupId: string) {}
+
+  /** Tracks a proposal the core accepted at `index` in `term`. */
+  accepted(pending: Pending<unknown>, index: number, term: number): void {
+    this.byIndex.set(index, { pending, term, unknownAfterMs: undefined });
+    pending.onSettled(() => {
+      if (this.byIndex.get(index)?.pending === pending) this.byIndex.delete(index);
+    });
+  }
+
+  /** The entry at `index` from `term` applied with `outcome`. */
+  applied(index: number, term: number, outcome: ApplyOutcome): void {
+    const proposal = this.byIndex.get(index);
+    if (proposal === undefined) return;
+    this.byIndex.delete(index);
+    if (proposal.term !== term) {
+      // A new leader's entry replaced ours at this index: ours never applies (Log Matching).
+      proposal.pending.reject(new ProposalDroppedError(this.groupId, index, proposal.term));
+    } else if (outcome.ok) {
+      proposal.pending.resolve(outcome.result);
+    } else {
+      proposal.pending.reject(outcome.error);
+    }
+  }
+
+  /**
+   * Leadership was lost (or the term changed): a proposal not yet applied may or may not commit
+   * under the next leader. It keeps waiting for `graceMs`, during which the entry applying at its
+   * index settles it for certain (its own entry: the result; another one: dropped); after that
+   * it rejects with `ProposalOutcomeUnknownError`.
+   */
+  leadershipLost(nowMs: number, graceMs: number): void {
+    for (const proposal of this.byIndex.values()) proposal.unknownAfterMs ??= nowMs + graceMs;
+    this.expire(nowMs);
+  }
+
+  /**
+   * Rejects what waited too long: past its grace after a lost leadership with
+   * `ProposalOutcomeUnknownError`, past its deadline with `ProposalTimeoutError` (or unknown,
+   * once leadership was lost).
+   */
+  expire(nowMs: number): void {
+    for (const [index, proposal] of [...this.byIndex]) {
+      const { pending, term, unknownAfterMs } = proposal;
+      if (unknownAfterMs !== undefined && nowMs >= unknownAfterMs) {
+        pending.reject(new ProposalOutcomeUnknownError(this.groupId, index, term));
+      } else if (nowMs >= pending.deadlineMs) {
+        pending.reject(
+          unknownAfterMs === undefined
+            ? new ProposalTimeoutError(this.groupId, pending.timeoutMs)
+            : new ProposalOutcomeUnknownError(this.groupId, index, term),
+        );
+      }
+    }
+  }
+
+  /** Rejects everything with `error` (the node stops). */
+  rejectAll(error: unknown): void {
+    for (const proposal of [...this.byIndex.values()]) proposal.pending.reject(error);
+    this.byIndex.clear();
+  }
+}

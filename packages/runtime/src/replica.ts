@@ -1,0 +1,266 @@
+/**
+ * One group's replica on this node, as an actor: it owns a `Raft`, the user's state machine and
+ * a bounded mailbox. Inputs wait in the mailbox until the round drains them, one at a time; the
+ * round (not the replica) decides when Readies are taken, persisted, sent and advanced, so the
+ * replica is never re-entered and never sees a second Ready before `advance`.
+ */
+import { BehaviorSubject, type Observable } from "rxjs";
+import type { Logger } from "pino";
+import type { Message, NodeId, Raft, Ready, SoftState } from "@flotilla/raft";
+import type { GroupStorage } from "@flotilla/storage-lmdb";
+import { CommittedFeed } from "./committed-feed.js";
+import { NotLeaderError, OverloadedError } from "./errors/errors.js";
+import { LeaderWorkers } from "./leader-workers.js";
+import { Mailbox } from "./mailbox.js";
+import type { Pending } from "./pending.js";
+import { ProposalBook, type ApplyOutcome } from "./proposal-book.js";
+import { proposeRejection } from "./propose-rejection.js";
+import { ReadBook } from "./read-book.js";
+import type { StateMachine } from "./state-machine.js";
+
+/** Who leads a group, as `leader$` reports it. */
+export interface LeaderInfo {
+  /** The leader's node id, or undefined during an election. */
+  readonly leaderId: string | undefined;
+  readonly term: number;
+}
+
+/** An input waiting in a replica's mailbox. */
+export type ReplicaInput =
+  | { readonly type: "message"; readonly message: Message }
+  | { readonly type: "propose"; readonly data: Uint8Array; readonly pending: Pending<unknown> }
+  | {
+      readonly type: "read";
+      readonly context: Uint8Array;
+      readonly query: unknown;
+      readonly pending: Pending<unknown>;
+    };
+
+/** How a replica reports leadership changes to its node. */
+export type LeadershipListener = (replica: Replica, softState: SoftState) => void;
+
+/** Everything a replica is built from. */
+export interface ReplicaOptions {
+  readonly nodeId: NodeId;
+  readonly groupId: string;
+  readonly raft: Raft;
+  readonly storage: GroupStorage;
+  readonly stateMachine: StateMachine<unknown, unknown, unknown, unknown>;
+  readonly decode: (bytes: Uint8Array) => unknown;
+  readonly mailboxMessagesMax: number;
+  readonly committedBufferMax: number;
+  /** How long a deposed leader's proposals wait for a certain outcome before "unknown". */
+  readonly deposedProposalGraceMs: number;
+  readonly logger: Logger;
+  readonly onLeadership: LeadershipListener;
+}
+
+/** A replica actor. Only the node's round calls its methods. */
+export class Replica {
+  readonly groupId: string;
+  readonly raft: Raft;
+  readonly feed: CommittedFeed;
+  readonly workers: LeaderWorkers;
+  readonly logger: Logger;
+  private readonly leaderSubject: BehaviorSubject<LeaderInfo>;
+  private readonly mailbox: Mailbox<ReplicaInput>;
+  private readonly proposals: ProposalBook;
+  private readonly reads: ReadBook;
+  private applied: number;
+  private softState: SoftState;
+  /** Raft messages dropped because the mailbox was full (Raft recovers from the loss). */
+  droppedMessages = 0;
+  /** Proposals accepted by `propose` and not yet settled (the per-group bound). */
+  pendingProposals = 0;
+
+  constructor(private readonly options: ReplicaOptions) {
+    this.groupId = options.groupId;
+    this.raft = options.raft;
+    this.logger = options.logger;
+    const status = options.raft.status();
+    this.applied = status.appliedIndex;
+    this.softState = { role: status.role, leaderId: status.leaderId, term: status.term };
+    this.leaderSubject = new BehaviorSubject<LeaderInfo>({
+      leaderId: status.leaderId,
+      term: status.term,
+    });
+    this.mailbox = new Mailbox(options.mailboxMessagesMax);
+    this.proposals = new ProposalBook(options.groupId);
+    this.reads = new ReadBook(options.groupId);
+    this.workers = new LeaderWorkers(options.logger);
+    this.feed = new CommittedFeed(
+      { groupId: options.groupId, storage: options.storage, appliedIndex: () => this.applied },
+      options.committedBufferMax,
+    );
+  }
+
+  /** Latest `{ leaderId, term }` first, then every change. */
+  get leader$(): Observable<LeaderInfo> {
+    return this.leaderSubject.asObservable();
+  }
+
+  /** The current leader as this replica knows it. */
+  leader(): LeaderInfo {
+    return this.leaderSubject.getValue();
+  }
+
+  isLeader(): boolean {
+    return this.softState.role === "leader";
+  }
+
+  appliedIndex(): number {
+    return this.applied;
+  }
+
+  /**
+   * Queues `input`. When the mailbox is full, the newest Raft message is dropped (Raft
+   * tolerates loss) and a proposal or read is rejected with `OverloadedError`. False if refused.
+   */
+  enqueue(input: ReplicaInput): boolean {
+    if (this.mailbox.offer(input)) return true;
+    if (input.type === "message") {
+      // Raft retries what is lost; one line per power of two keeps a flood from flooding logs.
+      this.droppedMessages++;
+      if ((this.droppedMessages & (this.droppedMessages - 1)) === 0) {
+        this.logger.warn(
+          { dropped: this.droppedMessages, reason: "mailboxMessagesMax" },
+          "mailbox full: dropped the newest Raft message",
+        );
+      }
+    } else {
+      input.pending.reject(new OverloadedError(this.groupId, "mailboxMessagesMax"));
+    }
+    return false;
+  }
+
+  hasInput(): boolean {
+    return this.mailbox.size > 0;
+  }
+
+  /** Feeds every queued input to the core, oldest first. */
+  drain(): void {
+    for (const input of this.mailbox.drain()) {
+      switch (input.type) {
+        case "message":
+          this.raft.step(input.message);
+          break;
+        case "propose":
+          this.propose(input.data, input.pending);
+          break;
+        case "read":
+          this.read(input.context, input.query, input.pending);
+          break;
+      }
+    }
+  }
+
+  /** One Raft tick, then the deadlines of what waits here. */
+  tick(nowMs: number): void {
+    this.raft.tick();
+    this.proposals.expire(nowMs);
+    this.reads.expire(nowMs);
+  }
+
+  /**
+   * Steps 5–6 of the Ready loop, after the round persisted and sent `ready`: restore the
+   * snapshot, apply committed entries (settling their proposals), serve reads, then report a
+   * leadership change. Events for `committed$` wait for {@link flushStreams}.
+   */
+  apply(ready: Ready, nowMs: number): void {
+    if (ready.snapshot !== undefined) this.restore(ready);
+    for (const entry of ready.committedEntries) {
+      if (entry.type === "normal") {
+        const appliedEntry = { index: entry.index, term: entry.term, data: entry.data };
+        const outcome = this.applyCommand(appliedEntry);
+        this.applied = entry.index;
+        this.proposals.applied(entry.index, entry.term, outcome);
+        this.feed.applied(appliedEntry);
+      } else {
+        this.applied = entry.index;
+        this.proposals.applied(entry.index, entry.term, { ok: true, result: undefined });
+      }
+    }
+    this.reads.confirmed(ready.readStates);
+    this.reads.serve(this.applied, (query) => this.options.stateMachine.query(query));
+    if (ready.softState !== undefined) this.leadershipChanged(ready.softState, nowMs);
+  }
+
+  /** Delivers what this round queued on `committed$`. */
+  flushStreams(): void {
+    this.feed.flush();
+  }
+
+  /** Rejects everything pending with `error`, completes every stream, aborts the workers. */
+  close(error: unknown): void {
+    for (const input of this.mailbox.drain()) {
+      if (input.type !== "message") input.pending.reject(error);
+    }
+    this.proposals.rejectAll(error);
+    this.reads.rejectAll(error);
+    this.workers.close();
+    this.feed.complete();
+    this.leaderSubject.complete();
+  }
+
+  private propose(data: Uint8Array, pending: Pending<unknown>): void {
+    if (pending.settled) return; // aborted or timed out while queued
+    const outcome = this.raft.propose(data);
+    switch (outcome.type) {
+      case "accepted":
+        this.proposals.accepted(pending, outcome.index, outcome.term);
+        return;
+      case "forwarded":
+        // The runtime configures the core to reject on followers (forwarding is a later step).
+        pending.reject(new NotLeaderError(this.groupId, outcome.to));
+        return;
+      case "rejected":
+        pending.reject(proposeRejection(this.groupId, outcome));
+        return;
+    }
+  }
+
+  private read(context: Uint8Array, query: unknown, pending: Pending<unknown>): void {
+    if (pending.settled) return;
+    const outcome = this.raft.readIndex(context);
+    if (outcome.type === "rejected") {
+      pending.reject(proposeRejection(this.groupId, outcome));
+      return;
+    }
+    this.reads.requested(context, query, pending);
+  }
+
+  private applyCommand(entry: { index: number; term: number; data: Uint8Array }): ApplyOutcome {
+    try {
+      const command = this.options.decode(entry.data);
+      return { ok: true, result: this.options.stateMachine.apply(command, entry) };
+    } catch (error) {
+      // Deterministic on every replica: the entry is applied, the proposal rejects with it.
+      return { ok: false, error };
+    }
+  }
+
+  private restore(ready: Ready): void {
+    const snapshot = ready.snapshot;
+    if (snapshot === undefined) return;
+    this.options.stateMachine.restore(snapshot.data);
+    this.applied = snapshot.metadata.index;
+    this.feed.restored(snapshot);
+  }
+
+  private leadershipChanged(next: SoftState, nowMs: number): void {
+    const previous = this.softState;
+    this.softState = next;
+    const wasLeader = previous.role === "leader";
+    const isLeader = next.role === "leader";
+    if (wasLeader && (!isLeader || next.term !== previous.term)) {
+      this.proposals.leadershipLost(nowMs, this.options.deposedProposalGraceMs);
+    }
+    if (next.term !== previous.term) this.reads.termChanged(next.leaderId);
+    this.workers.leadership(isLeader ? next.term : undefined);
+    const current = this.leaderSubject.getValue();
+    if (current.leaderId !== next.leaderId || current.term !== next.term) {
+      this.leaderSubject.next({ leaderId: next.leaderId, term: next.term });
+    }
+    this.options.onLeadership(this, next);
+  }
+}

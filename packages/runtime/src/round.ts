@@ -1,0 +1,89 @@
+/**
+ * The I/O steps of one round, for all replicas that produced a Ready: one storage write for all
+ * of them (group commit), then one batch per destination node (coalescing), then apply,
+ * streams and advance — the Ready loop of packages/raft/README.md, batched across groups.
+ */
+import type { NodeId, Ready } from "@flotilla/raft";
+import type { GroupWrite, NodeStorage } from "@flotilla/storage-lmdb";
+import type { Clock } from "./clock.js";
+import type { Replica } from "./replica.js";
+import type { GroupMessage, Transport } from "./transport.js";
+
+/** A replica with the Ready it handed out this round. */
+export interface ReplicaReady {
+  readonly replica: Replica;
+  readonly ready: Ready;
+}
+
+/** What a round did, for tests and metrics. */
+export interface RoundReport {
+  readonly readies: number;
+  readonly storageWrites: number;
+  readonly batchesSent: number;
+}
+
+/** One group's part of the round's write, or undefined when its Ready persists nothing. */
+export function toGroupWrite(groupId: string, ready: Ready): GroupWrite | undefined {
+  const hasEntries = ready.entries.length > 0;
+  if (!hasEntries && ready.hardState === undefined && ready.snapshot === undefined) {
+    return undefined;
+  }
+  return {
+    groupId,
+    ...(ready.snapshot === undefined ? {} : { snapshot: ready.snapshot }),
+    ...(hasEntries ? { entries: ready.entries } : {}),
+    ...(ready.hardState === undefined ? {} : { hardState: ready.hardState }),
+  };
+}
+
+/** Every outgoing message of the round, grouped by destination node, in Ready order. */
+export function coalesce(readies: readonly ReplicaReady[]): Map<NodeId, GroupMessage[]> {
+  const outbox = new Map<NodeId, GroupMessage[]>();
+  for (const { replica, ready } of readies) {
+    for (const message of ready.messages) {
+      let batch = outbox.get(message.to);
+      if (batch === undefined) {
+        batch = [];
+        outbox.set(message.to, batch);
+      }
+      batch.push({ groupId: replica.groupId, message });
+    }
+  }
+  return outbox;
+}
+
+/**
+ * Persists, sends, applies and advances `readies`, in that order:
+ *
+ * 1. one `storage.write` holding every group's snapshot, entries and hard state — a vote or an
+ *    append acknowledgement leaves only after the write that it depends on is durable;
+ * 2. one `transport.send` per destination node;
+ * 3. apply committed entries, settle proposals and reads, report leadership (per replica);
+ * 4. deliver `committed$` events;
+ * 5. `advance` every Ready.
+ */
+export async function persistSendApply(
+  nodeId: NodeId,
+  storage: NodeStorage,
+  transport: Transport,
+  readies: readonly ReplicaReady[],
+  clock: Clock,
+): Promise<RoundReport> {
+  const writes: GroupWrite[] = [];
+  for (const { replica, ready } of readies) {
+    const write = toGroupWrite(replica.groupId, ready);
+    if (write !== undefined) writes.push(write);
+  }
+  if (writes.length > 0) await storage.write(writes);
+  const outbox = coalesce(readies);
+  for (const [to, messages] of outbox) transport.send(to, { from: nodeId, messages });
+  const nowMs = clock.now();
+  for (const { replica, ready } of readies) replica.apply(ready, nowMs);
+  for (const { replica } of readies) replica.flushStreams();
+  for (const { replica, ready } of readies) replica.raft.advance(ready);
+  return {
+    readies: readies.length,
+    storageWrites: writes.length > 0 ? 1 : 0,
+    batchesSent: outbox.size,
+  };
+}
