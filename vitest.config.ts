@@ -13,7 +13,9 @@ export default defineConfig({
   resolve: { conditions: ["@flotilla/source"] },
   ssr: { resolve: { conditions: ["@flotilla/source"] } },
   test: {
-    include: integration ? integrationTests : ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
+    include: integration
+      ? integrationTests
+      : ["packages/*/test/**/*.test.ts", "test/**/*.test.ts", "examples/**/*.test.ts"],
     exclude: integration
       ? configDefaults.exclude
       : [...configDefaults.exclude, ...integrationTests],
