@@ -333,7 +333,7 @@ export class Raft {
     handOffIfRemoved(r, leader);
   }
 
-  /** Leader-only follow-ups after any input: its own persisted entries, joint exit, reads. */
+  /** Leader-only follow-ups after any input: leave a joint configuration, serve deferred reads. */
   private afterInput(): void {
     const r = this.r;
     const leader = this.leaderRole();
