@@ -93,6 +93,8 @@ export class FlotillaNode {
   private stopping: Promise<void> | undefined;
   private pendingProposals = 0;
   private readCount = 0;
+  /** Snapshots being stored in the background (never rejecting). */
+  private readonly snapshotsInFlight = new Set<Promise<void>>();
   private counters = { rounds: 0, storageWrites: 0, batchesSent: 0 };
 
   private constructor(options: ResolvedNodeOptions) {
@@ -137,6 +139,7 @@ export class FlotillaNode {
     if (this.state !== "running") return this.roundInFlight === undefined;
     return (
       this.roundInFlight === undefined &&
+      this.snapshotsInFlight.size === 0 &&
       !this.roundScheduled &&
       this.dirty.size === 0 &&
       this.pendingTicks === 0
@@ -194,6 +197,13 @@ export class FlotillaNode {
         appliedIndex: snapshot.metadata.index,
       }),
       storage: groupStorage,
+      nodeStorage: storage,
+      snapshotPolicy: {
+        entriesThreshold: this.options.snapshotEntriesThreshold,
+        bytesThreshold: this.options.snapshotBytesThreshold,
+        trailingEntries: this.options.compactionTrailingEntries,
+      },
+      onSnapshotStored: (stored) => this.touch(stored),
       stateMachine: options.stateMachine,
       decode: (bytes) => codec.decode(bytes),
       mailboxMessagesMax: this.options.mailboxMessagesMax,
@@ -246,6 +256,7 @@ export class FlotillaNode {
     this.timer.cancel();
     this.unsubscribeTransport();
     if (this.roundInFlight !== undefined) await this.roundInFlight;
+    await Promise.all([...this.snapshotsInFlight]);
     const error = new StoppedError(this.nodeId, cause === undefined ? undefined : { cause });
     for (const replica of this.replicas.values()) replica.close(error);
     this.leadershipSubject.complete();
@@ -355,18 +366,25 @@ export class FlotillaNode {
     const dirty = [...this.dirty];
     this.dirty.clear();
     const readies: ReplicaReady[] = [];
+    const idle: Replica[] = [];
     for (const replica of dirty) {
       replica.drain();
       if (replica.raft.hasReady()) readies.push({ replica, ready: replica.raft.ready() });
+      else idle.push(replica);
     }
-    if (readies.length === 0) return;
+    if (readies.length === 0 && idle.every((replica) => !replica.hasCompaction())) return;
     const report = await persistSendApply(
       this.nodeId,
       this.options.storage,
       this.options.transport,
       readies,
       this.options.clock,
+      idle,
     );
+    for (const snapshot of report.snapshots) {
+      this.snapshotsInFlight.add(snapshot);
+      void snapshot.finally(() => this.snapshotsInFlight.delete(snapshot));
+    }
     this.counters.storageWrites += report.storageWrites;
     this.counters.batchesSent += report.batchesSent;
     // `advance` may have produced more (a leader's own append counts now): look again.

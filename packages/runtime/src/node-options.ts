@@ -47,6 +47,19 @@ export interface FlotillaNodeOptions {
    * election timeouts). Their own timeout still applies.
    */
   readonly deposedProposalGraceMs?: number;
+  /**
+   * Applied entries since a group's last snapshot past which its replica snapshots its state
+   * machine and compacts its log (default 10000). Snapshots are stored in the background,
+   * at most one in flight per group.
+   */
+  readonly snapshotEntriesThreshold?: number;
+  /** Applied command bytes since a group's last snapshot that trigger one (default 64 MiB). */
+  readonly snapshotBytesThreshold?: number;
+  /**
+   * Entries kept below a snapshot when the log is compacted (default 1000), so a slightly
+   * lagging follower catches up from the log rather than through a snapshot.
+   */
+  readonly compactionTrailingEntries?: number;
   /** Seeds each replica's election jitter (default derived from the node and group ids). */
   readonly randomSeed?: number;
 }
@@ -76,6 +89,9 @@ export function resolveOptions(options: FlotillaNodeOptions): ResolvedNodeOption
     deposedProposalGraceMs:
       options.deposedProposalGraceMs ??
       2 * (options.electionTicks ?? 10) * (options.tickIntervalMs ?? 100),
+    snapshotEntriesThreshold: options.snapshotEntriesThreshold ?? 10_000,
+    snapshotBytesThreshold: options.snapshotBytesThreshold ?? 64 * 1024 * 1024,
+    compactionTrailingEntries: options.compactionTrailingEntries ?? 1000,
     randomSeed: options.randomSeed,
   };
 }

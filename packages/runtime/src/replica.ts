@@ -7,7 +7,7 @@
 import { BehaviorSubject, type Observable } from "rxjs";
 import type { Logger } from "pino";
 import type { Message, NodeId, Raft, Ready, SoftState } from "@flotilla/raft";
-import type { GroupStorage } from "@flotilla/storage-lmdb";
+import type { GroupStorage, NodeStorage } from "@flotilla/storage-lmdb";
 import { CommittedFeed } from "./committed-feed.js";
 import { NotLeaderError, OverloadedError } from "./errors/errors.js";
 import { LeaderWorkers } from "./leader-workers.js";
@@ -16,6 +16,7 @@ import type { Pending } from "./pending.js";
 import { ProposalBook, type ApplyOutcome } from "./proposal-book.js";
 import { proposeRejection } from "./propose-rejection.js";
 import { ReadBook } from "./read-book.js";
+import { Snapshotter, type SnapshotPolicy } from "./snapshotter.js";
 import type { StateMachine } from "./state-machine.js";
 
 /** Who leads a group, as `leader$` reports it. */
@@ -45,6 +46,12 @@ export interface ReplicaOptions {
   readonly groupId: string;
   readonly raft: Raft;
   readonly storage: GroupStorage;
+  /** The node's storage, where automatic snapshots are recorded. */
+  readonly nodeStorage: NodeStorage;
+  /** When to snapshot and compact automatically. */
+  readonly snapshotPolicy: SnapshotPolicy;
+  /** Called when a stored snapshot allows a compaction (the replica wants a round). */
+  readonly onSnapshotStored: (replica: Replica) => void;
   readonly stateMachine: StateMachine<unknown, unknown, unknown, unknown>;
   readonly decode: (bytes: Uint8Array) => unknown;
   readonly mailboxMessagesMax: number;
@@ -66,6 +73,7 @@ export class Replica {
   private readonly mailbox: Mailbox<ReplicaInput>;
   private readonly proposals: ProposalBook;
   private readonly reads: ReadBook;
+  private readonly snapshots: Snapshotter;
   private applied: number;
   private softState: SoftState;
   /** Raft messages dropped because the mailbox was full (Raft recovers from the loss). */
@@ -88,6 +96,14 @@ export class Replica {
     this.proposals = new ProposalBook(options.groupId);
     this.reads = new ReadBook(options.groupId);
     this.workers = new LeaderWorkers(options.logger);
+    this.snapshots = new Snapshotter({
+      groupId: options.groupId,
+      storage: options.nodeStorage,
+      groupStorage: options.storage,
+      policy: options.snapshotPolicy,
+      logger: options.logger,
+      onStored: () => options.onSnapshotStored(this),
+    });
     this.feed = new CommittedFeed(
       { groupId: options.groupId, storage: options.storage, appliedIndex: () => this.applied },
       options.committedBufferMax,
@@ -180,9 +196,48 @@ export class Replica {
         this.proposals.applied(entry.index, entry.term, { ok: true, result: undefined });
       }
     }
+    this.snapshots.applied(ready.committedEntries);
     this.reads.confirmed(ready.readStates);
     this.reads.serve(this.applied, (query) => this.options.stateMachine.query(query));
     if (ready.softState !== undefined) this.leadershipChanged(ready.softState, nowMs);
+  }
+
+  /**
+   * After `advance`: when a threshold is passed and no snapshot is in flight, takes the state
+   * machine's snapshot now — the state at the applied index, with the membership in force
+   * there — and stores it in the background. The promise (never rejecting) settles when the
+   * snapshot is stored or failed; undefined when no snapshot was taken.
+   */
+  snapshotIfDue(): Promise<void> | undefined {
+    if (!this.snapshots.due()) return undefined;
+    const status = this.raft.status();
+    const index = this.applied;
+    if (index <= this.options.storage.snapshot().metadata.index || index !== status.appliedIndex) {
+      return undefined;
+    }
+    let data: Uint8Array;
+    try {
+      data = this.options.stateMachine.snapshot();
+    } catch (error) {
+      this.logger.warn({ err: error, index }, "state machine snapshot failed; retrying later");
+      return undefined;
+    }
+    return this.snapshots.store(index, status.membership, data);
+  }
+
+  /** True when a stored snapshot waits to compact the log. */
+  hasCompaction(): boolean {
+    return this.snapshots.hasCompaction();
+  }
+
+  /** The `compactThrough` this round's write may carry (taken once), if any. */
+  takeCompaction(): number | undefined {
+    return this.snapshots.takeCompaction();
+  }
+
+  /** Waits for the snapshot in flight, if any. */
+  snapshotSettled(): Promise<void> {
+    return this.snapshots.settled();
   }
 
   /** Delivers what this round queued on `committed$`. */
@@ -244,6 +299,7 @@ export class Replica {
     if (snapshot === undefined) return;
     this.options.stateMachine.restore(snapshot.data);
     this.applied = snapshot.metadata.index;
+    this.snapshots.restored();
     this.feed.restored(snapshot);
   }
 

@@ -20,6 +20,8 @@ export interface RoundReport {
   readonly readies: number;
   readonly storageWrites: number;
   readonly batchesSent: number;
+  /** Snapshots taken this round, each settling once stored (or failed); never rejecting. */
+  readonly snapshots: readonly Promise<void>[];
 }
 
 /** One group's part of the round's write, or undefined when its Ready persists nothing. */
@@ -60,7 +62,11 @@ export function coalesce(readies: readonly ReplicaReady[]): Map<NodeId, GroupMes
  * 2. one `transport.send` per destination node;
  * 3. apply committed entries, settle proposals and reads, report leadership (per replica);
  * 4. deliver `committed$` events;
- * 5. `advance` every Ready.
+ * 5. `advance` every Ready;
+ * 6. take a snapshot where a threshold is passed (stored in the background, not awaited).
+ *
+ * A group whose stored snapshot allows a compaction adds `compactThrough` to its part of the
+ * write; `idle` lists dirty replicas without a Ready that may have only that to write.
  */
 export async function persistSendApply(
   nodeId: NodeId,
@@ -68,10 +74,15 @@ export async function persistSendApply(
   transport: Transport,
   readies: readonly ReplicaReady[],
   clock: Clock,
+  idle: readonly Replica[] = [],
 ): Promise<RoundReport> {
   const writes: GroupWrite[] = [];
   for (const { replica, ready } of readies) {
-    const write = toGroupWrite(replica.groupId, ready);
+    const write = withCompaction(toGroupWrite(replica.groupId, ready), replica);
+    if (write !== undefined) writes.push(write);
+  }
+  for (const replica of idle) {
+    const write = withCompaction(undefined, replica);
     if (write !== undefined) writes.push(write);
   }
   if (writes.length > 0) await storage.write(writes);
@@ -81,9 +92,22 @@ export async function persistSendApply(
   for (const { replica, ready } of readies) replica.apply(ready, nowMs);
   for (const { replica } of readies) replica.flushStreams();
   for (const { replica, ready } of readies) replica.raft.advance(ready);
+  const snapshots: Promise<void>[] = [];
+  for (const replica of [...readies.map(({ replica }) => replica), ...idle]) {
+    const snapshot = replica.snapshotIfDue();
+    if (snapshot !== undefined) snapshots.push(snapshot);
+  }
   return {
     readies: readies.length,
     storageWrites: writes.length > 0 ? 1 : 0,
     batchesSent: outbox.size,
+    snapshots,
   };
+}
+
+/** Adds the replica's pending `compactThrough`, if any, to its part of the write. */
+function withCompaction(write: GroupWrite | undefined, replica: Replica): GroupWrite | undefined {
+  const compactThrough = replica.takeCompaction();
+  if (compactThrough === undefined) return write;
+  return { ...(write ?? { groupId: replica.groupId }), compactThrough };
 }
