@@ -1,39 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "@flotilla/runtime";
 import { KvStore, SHARD_COUNT, groupIdOf, shardOf, type KvChange } from "./kv.js";
+import { TICK_MS, driveUntil, waitFor } from "../support/drive.js";
 
-const TICK_MS = 10;
 let store: KvStore | undefined;
 afterEach(async () => {
   await store?.stop();
   store = undefined;
 });
-
-/** Yields to the event loop until `predicate` holds; a real-time bound is only a safety net. */
-async function waitFor(predicate: () => boolean, description: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${description}`);
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-}
-
-/** Advances the manual clock a tick at a time, letting the nodes fall quiet, until `predicate`. */
-async function driveUntil(
-  s: KvStore,
-  clock: ManualClock,
-  predicate: () => boolean,
-  description: string,
-): Promise<void> {
-  for (let tick = 0; tick < 2_000 && !predicate(); tick++) {
-    clock.advance(TICK_MS);
-    await waitFor(
-      () => s.network.inFlight === 0 && s.nodes.every((n) => n.node.isIdle()),
-      "the nodes fall quiet",
-    );
-  }
-  if (!predicate()) throw new Error(`not reached: ${description}`);
-}
 
 async function startStore(): Promise<KvStore> {
   const clock = new ManualClock();

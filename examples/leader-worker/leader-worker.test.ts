@@ -1,39 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "@flotilla/runtime";
 import { SchedulerCluster, type WorkerRun } from "./leader-worker.js";
+import { TICK_MS, driveUntil } from "../support/drive.js";
 
-const TICK_MS = 10;
 let cluster: SchedulerCluster | undefined;
 afterEach(async () => {
   await cluster?.stop();
   cluster = undefined;
 });
-
-/** Yields to the event loop until `predicate` holds; a real-time bound is only a safety net. */
-async function waitFor(predicate: () => boolean, description: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${description}`);
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-}
-
-/** Advances the manual clock a tick at a time, letting the nodes fall quiet, until `predicate`. */
-async function driveUntil(
-  c: SchedulerCluster,
-  clock: ManualClock,
-  predicate: () => boolean,
-  description: string,
-): Promise<void> {
-  for (let tick = 0; tick < 2_000 && !predicate(); tick++) {
-    clock.advance(TICK_MS);
-    await waitFor(
-      () => c.network.inFlight === 0 && c.nodes.every((n) => n.node.isIdle()),
-      "the nodes fall quiet",
-    );
-  }
-  if (!predicate()) throw new Error(`not reached: ${description}`);
-}
 
 describe("leader-worker example: a fenced scheduler", () => {
   it("runs on the leader only, aborts on the deposed leader and resumes with a higher term", async () => {

@@ -1,40 +1,14 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "@flotilla/runtime";
 import { LedgerCluster, ReadModelSubscriber, type LedgerGroup } from "./stream-subscriber.js";
+import { TICK_MS, driveUntil, waitFor } from "../support/drive.js";
 
-const TICK_MS = 10;
 const GROUP_IDS = ["ledger-0", "ledger-1", "ledger-2"];
 let cluster: LedgerCluster | undefined;
 afterEach(async () => {
   await cluster?.stop();
   cluster = undefined;
 });
-
-/** Yields to the event loop until `predicate` holds; a real-time bound is only a safety net. */
-async function waitFor(predicate: () => boolean, description: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${description}`);
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-}
-
-/** Advances the manual clock a tick at a time, letting the nodes fall quiet, until `predicate`. */
-async function driveUntil(
-  c: LedgerCluster,
-  clock: ManualClock,
-  predicate: () => boolean,
-  description: string,
-): Promise<void> {
-  for (let tick = 0; tick < 2_000 && !predicate(); tick++) {
-    clock.advance(TICK_MS);
-    await waitFor(
-      () => c.network.inFlight === 0 && c.nodes.every((n) => n.node.isIdle()),
-      "the nodes fall quiet",
-    );
-  }
-  if (!predicate()) throw new Error(`not reached: ${description}`);
-}
 
 function leaderOf(c: LedgerCluster, groupId: string): LedgerGroup {
   const group = c.leaderOf(groupId);
