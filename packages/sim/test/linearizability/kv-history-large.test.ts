@@ -10,6 +10,7 @@ import type {
   KvOperation,
   KvOutput,
 } from "../../src/linearizability/history-operation.js";
+import { applyToMap } from "./support/sequential-kv.js";
 
 /** Mulberry32: a tiny seeded generator, so the history is the same on every run. */
 function seededUnit(seed: number): () => number {
@@ -83,7 +84,7 @@ function recordedHistory(
   const store = new Map<string, string>();
   const outputs = new Map<Planned, KvOutput>();
   for (const op of [...planned].sort((a, b) => a.point - b.point)) {
-    if (op.fate !== "lost-unknown") outputs.set(op, execute(store, op.input));
+    if (op.fate !== "lost-unknown") outputs.set(op, applyToMap(store, op.input));
   }
   return planned.map((op) =>
     op.fate === "completed"
@@ -102,24 +103,6 @@ function recordedHistory(
           output: undefined,
         },
   );
-}
-
-function execute(store: Map<string, string>, input: KvOperation): KvOutput {
-  switch (input.kind) {
-    case "put":
-      store.set(input.key, input.value);
-      return { kind: "put" };
-    case "delete":
-      store.delete(input.key);
-      return { kind: "delete" };
-    case "get":
-      return { kind: "get", value: store.get(input.key) };
-    case "cas": {
-      const ok = store.get(input.key) === input.expected;
-      if (ok) store.set(input.key, input.value);
-      return { kind: "cas", ok };
-    }
-  }
 }
 
 describe("checkKvHistory on a large history", () => {

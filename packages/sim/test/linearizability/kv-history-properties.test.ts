@@ -11,25 +11,7 @@ import type {
   KvOperation,
   KvOutput,
 } from "../../src/linearizability/history-operation.js";
-
-/** The obviously correct sequential store: one Map, one operation at a time. */
-function applyToMap(store: Map<string, string>, input: KvOperation): KvOutput {
-  switch (input.kind) {
-    case "put":
-      store.set(input.key, input.value);
-      return { kind: "put" };
-    case "delete":
-      store.delete(input.key);
-      return { kind: "delete" };
-    case "get":
-      return { kind: "get", value: store.get(input.key) };
-    case "cas": {
-      const ok = store.get(input.key) === input.expected;
-      if (ok) store.set(input.key, input.value);
-      return { kind: "cas", ok };
-    }
-  }
-}
+import { applyToMap } from "./support/sequential-kv.js";
 
 function sameOutput(a: KvOutput, b: KvOutput): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
