@@ -54,6 +54,7 @@ export {
 export type { Snapshot, SnapshotMetadata } from "./snapshot.js";
 export type { InitialState, RaftStorage } from "./storage.js";
 export { MemoryStorage } from "./memory-storage.js";
+export { contextKey } from "./read-only.js";
 export { SeededRandom, type RandomSource } from "./seeded-random.js";
 export { AssertionError, assert } from "./assert.js";
 export {

@@ -56,7 +56,7 @@ export class ReadOnlyQueue {
   }
 }
 
-/** A map key for a context's bytes. */
+/** A map key for a ReadIndex context's bytes (the core and the runtime key pending reads by it). */
 export function contextKey(context: Uint8Array): string {
   let key = "";
   for (const byte of context) key += byte.toString(16).padStart(2, "0");

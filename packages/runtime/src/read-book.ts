@@ -3,7 +3,7 @@
  * (a `ReadState` with its own unique context), then for the state machine to apply that index,
  * and only then runs the query locally.
  */
-import type { ReadState } from "@flotilla/raft";
+import { contextKey, type ReadState } from "@flotilla/raft";
 import { NotLeaderError, ProposalTimeoutError } from "./errors/errors.js";
 import type { Pending } from "./pending.js";
 
@@ -71,8 +71,4 @@ export class ReadBook {
     for (const read of [...this.byContext.values()]) read.pending.reject(error);
     this.byContext.clear();
   }
-}
-
-function contextKey(context: Uint8Array): string {
-  return Buffer.from(context).toString("base64");
 }
