@@ -18,6 +18,8 @@ export function stepFollower(r: RaftState, role: FollowerRole, m: Message): void
       hearFromLeader(r, role, m.from);
       // The leader capped the commit index at what we hold, so this never passes our log.
       r.log.commitTo(Math.min(m.commitIndex, r.log.lastIndex()));
+      // A quiescing heartbeat goes unanswered: the answer would wake the leader (quiescence.ts).
+      if (m.quiesce === true) return;
       r.send({ type: "HeartbeatResult", from: r.id, to: m.from, term: r.term, context: m.context });
       return;
     case "InstallSnapshot":

@@ -74,6 +74,12 @@ export interface Heartbeat extends MessageBase {
   readonly commitIndex: number;
   /** The ReadIndex context this heartbeat confirms leadership for, if any. */
   readonly context: Uint8Array | undefined;
+  /**
+   * Set when the leader is quiescing the group ({@link Raft.quiesce}): the follower may stop
+   * ticking until the next message. It is not answered, so that the answer does not wake the
+   * leader it puts to sleep.
+   */
+  readonly quiesce?: true;
 }
 
 /** The answer to a {@link Heartbeat}. */

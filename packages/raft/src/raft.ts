@@ -33,6 +33,7 @@ import {
 } from "./leader.js";
 import { commitAndBroadcast, sendAppend } from "./replication.js";
 import { step } from "./step.js";
+import { forgetLeader, quiesce, stepDownQuiesced } from "./quiescence.js";
 import { assert } from "./assert.js";
 import { entriesSizeBytes } from "./entry.js";
 
@@ -182,6 +183,33 @@ export class Raft {
       return { type: "rejected", reason: this.notLeaderReason(), leaderHint: r.leaderId() };
     }
     return leaderTransfer(r, r.role, to);
+  }
+
+  /**
+   * Quiesces an idle group (leader only; see quiescence.ts): when every member holds the whole
+   * log, all of it applied, and nothing waits on the clock, tells the followers to stop ticking
+   * and returns true. The host then stops ticking this replica until its next input.
+   */
+  quiesce(): boolean {
+    const leader = this.leaderRole();
+    return leader !== undefined && quiesce(this.r, leader);
+  }
+
+  /**
+   * A follower forgets its leader because the host's failure detector says the leader's node
+   * is dead (etcd-io/raft's ForgetLeader): it may then grant votes at once and campaigns within
+   * the random part of its election timeout. Does nothing on a leader or candidate.
+   */
+  forgetLeader(): void {
+    forgetLeader(this.r);
+  }
+
+  /**
+   * A quiesced leader steps down because the host no longer hears a quorum of its voters'
+   * nodes, as CheckQuorum would once ticking. Does nothing unless leader.
+   */
+  stepDown(): void {
+    stepDownQuiesced(this.r);
   }
 
   /** The transport could not reach `to`: stop pipelining to it and probe instead. */

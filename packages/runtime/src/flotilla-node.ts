@@ -26,6 +26,7 @@ import {
   type FlotillaNodeOptions,
   type ResolvedNodeOptions,
 } from "./node-options.js";
+import { NodeLiveness } from "./node-liveness.js";
 import { Pending } from "./pending.js";
 import { admitProposal, watchSignal } from "./admission.js";
 import { Replica } from "./replica.js";
@@ -55,8 +56,17 @@ export interface GroupOptions<Command, Result, Query, QueryResult> {
 export interface NodeStats {
   readonly rounds: number;
   readonly storageWrites: number;
+  /** Batches carrying Raft messages (node-level liveness pings are counted apart). */
   readonly batchesSent: number;
+  /** Empty batches sent as node-level liveness pings. */
+  readonly livenessPings: number;
+  /** Replicas hosted here. */
+  readonly replicas: number;
+  /** Replicas whose group sleeps (quiescence): no ticks, no heartbeats. */
+  readonly quiescedReplicas: number;
 }
+
+const NO_PEERS: ReadonlySet<NodeId> = new Set();
 
 /** Ticks applied per round at most; more wait for the next round (time is not lost). */
 const TICKS_PER_ROUND_MAX = 4;
@@ -95,12 +105,21 @@ export class FlotillaNode {
   private readCount = 0;
   /** Snapshots being stored in the background (never rejecting). */
   private readonly snapshotsInFlight = new Set<Promise<void>>();
-  private counters = { rounds: 0, storageWrites: 0, batchesSent: 0 };
+  private counters = { rounds: 0, storageWrites: 0, batchesSent: 0, livenessPings: 0 };
+  private readonly liveness: NodeLiveness;
+  /** Ticks since start: paces liveness pings and the refresh of the peer set. */
+  private tickCount = 0;
+  /** Peers judged dead at the last check, joined for the log line on a change. */
+  private deadPeers = "";
 
   private constructor(options: ResolvedNodeOptions) {
     this.options = options;
     this.nodeId = options.nodeId as NodeId;
     this.logger = options.logger.child({ nodeId: options.nodeId });
+    this.liveness = new NodeLiveness(
+      options.electionTicks * options.tickIntervalMs,
+      options.clock.now(),
+    );
     this.unsubscribeTransport = options.transport.onBatch((batch) => this.receive(batch));
     this.timer = options.clock.setInterval(() => {
       this.pendingTicks++;
@@ -126,9 +145,11 @@ export class FlotillaNode {
     return this.leadershipSubject.asObservable();
   }
 
-  /** Round counters. */
+  /** Round counters, and how many replicas sleep. */
   stats(): NodeStats {
-    return { ...this.counters };
+    let quiescedReplicas = 0;
+    for (const replica of this.replicas.values()) if (replica.quiesced) quiescedReplicas++;
+    return { ...this.counters, replicas: this.replicas.size, quiescedReplicas };
   }
 
   /**
@@ -213,6 +234,7 @@ export class FlotillaNode {
       onLeadership: (from, softState) => this.leadershipChanged(from, softState),
     });
     this.replicas.set(groupId, replica);
+    this.refreshPeers();
     const propose = (command: Command, requestOptions?: RequestOptions): Promise<Result> =>
       this.propose(replica, () => codec.encode(command), requestOptions) as Promise<Result>;
     return {
@@ -316,6 +338,7 @@ export class FlotillaNode {
 
   private receive(batch: RaftBatch): void {
     if (this.state !== "running") return;
+    this.liveness.heard(batch.from, this.options.clock.now());
     for (const { groupId, message } of batch.messages) {
       const replica = this.replicas.get(groupId);
       if (replica === undefined) {
@@ -357,12 +380,8 @@ export class FlotillaNode {
     const nowMs = this.options.clock.now();
     const ticks = Math.min(this.pendingTicks, TICKS_PER_ROUND_MAX);
     this.pendingTicks -= ticks;
-    if (ticks > 0) {
-      for (const replica of this.replicas.values()) {
-        for (let i = 0; i < ticks; i++) replica.tick(nowMs);
-        this.dirty.add(replica);
-      }
-    }
+    // Peers owed a liveness ping this round: those that get no Raft batch get an empty one.
+    const pingPeers = ticks > 0 ? this.tickReplicas(ticks, nowMs) : NO_PEERS;
     const dirty = [...this.dirty];
     this.dirty.clear();
     const readies: ReplicaReady[] = [];
@@ -372,7 +391,12 @@ export class FlotillaNode {
       if (replica.raft.hasReady()) readies.push({ replica, ready: replica.raft.ready() });
       else idle.push(replica);
     }
-    if (readies.length === 0 && idle.every((replica) => !replica.hasCompaction())) return;
+    if (readies.length === 0 && idle.every((replica) => !replica.hasCompaction())) {
+      for (const peer of pingPeers)
+        this.options.transport.send(peer, { from: this.nodeId, messages: [] });
+      this.counters.livenessPings += pingPeers.size;
+      return;
+    }
     const report = await persistSendApply(
       this.nodeId,
       this.options.storage,
@@ -380,6 +404,7 @@ export class FlotillaNode {
       readies,
       this.options.clock,
       idle,
+      pingPeers,
     );
     for (const snapshot of report.snapshots) {
       this.snapshotsInFlight.add(snapshot);
@@ -387,8 +412,57 @@ export class FlotillaNode {
     }
     this.counters.storageWrites += report.storageWrites;
     this.counters.batchesSent += report.batchesSent;
+    this.counters.livenessPings += report.livenessPings;
     // `advance` may have produced more (a leader's own append counts now): look again.
     for (const { replica } of readies) this.dirty.add(replica);
+  }
+
+  /**
+   * The clock's part of a round: node-level liveness (ping the peers, wake sleeping groups whose
+   * leader or quorum went silent), then every awake replica quiesces or ticks.
+   */
+  private tickReplicas(ticks: number, nowMs: number): ReadonlySet<NodeId> {
+    const { electionTicks, heartbeatTicks } = this.options;
+    const before = this.tickCount;
+    this.tickCount += ticks;
+    if (Math.floor(this.tickCount / electionTicks) !== Math.floor(before / electionTicks)) {
+      this.refreshPeers();
+    }
+    const pingDue =
+      Math.floor(this.tickCount / heartbeatTicks) !== Math.floor(before / heartbeatTicks);
+    this.wakeForDeadPeers(nowMs);
+    for (const replica of this.replicas.values()) {
+      if (replica.quiesced) continue;
+      if (!replica.tryQuiesce()) {
+        for (let i = 0; i < ticks; i++) replica.tick(nowMs);
+      }
+      this.dirty.add(replica);
+    }
+    return pingDue ? this.liveness.peers : NO_PEERS;
+  }
+
+  /** Wakes the sleeping replicas that depend on a peer unheard for an election timeout. */
+  private wakeForDeadPeers(nowMs: number): void {
+    const dead = this.liveness.dead(nowMs);
+    const joined = dead.join(",");
+    if (joined !== this.deadPeers) {
+      this.deadPeers = joined;
+      this.logger.info({ deadPeers: dead }, "node liveness changed");
+    }
+    if (dead.length === 0) return;
+    const deadSet = new Set<string>(dead);
+    for (const replica of this.replicas.values()) {
+      if (replica.wakeIfPeersDead(deadSet)) this.dirty.add(replica);
+    }
+  }
+
+  /** Recomputes the peers to ping: every other member of every group hosted here. */
+  private refreshPeers(): void {
+    const peers = new Set<NodeId>();
+    for (const replica of this.replicas.values()) {
+      for (const peer of replica.peers()) peers.add(peer);
+    }
+    this.liveness.setPeers(peers, this.options.clock.now());
   }
 
   /** A storage failure or a broken invariant: stop the node loudly rather than run on. */

@@ -29,6 +29,11 @@ export class ProposalBook {
 
   constructor(private readonly groupId: string) {}
 
+  /** How many wait here (a replica with any may not quiesce: their deadlines need ticks). */
+  get size(): number {
+    return this.byIndex.size;
+  }
+
   /** Tracks a proposal the core accepted at `index` in `term`. */
   accepted(pending: Pending<unknown>, index: number, term: number): void {
     this.byIndex.set(index, { pending, term, unknownAfterMs: undefined });

@@ -20,6 +20,11 @@ export class ReadBook {
 
   constructor(private readonly groupId: string) {}
 
+  /** How many wait here (a replica with any may not quiesce: their deadlines need ticks). */
+  get size(): number {
+    return this.byContext.size;
+  }
+
   /** The core accepted a ReadIndex request with `context`. */
   requested(context: Uint8Array, query: unknown, pending: Pending<unknown>): void {
     const key = contextKey(context);

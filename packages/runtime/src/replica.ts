@@ -6,7 +6,14 @@
  */
 import { BehaviorSubject, type Observable } from "rxjs";
 import type { Logger } from "pino";
-import type { Message, NodeId, Raft, Ready, SoftState } from "@flotilla/raft";
+import {
+  allMembers,
+  type Message,
+  type NodeId,
+  type Raft,
+  type Ready,
+  type SoftState,
+} from "@flotilla/raft";
 import type { GroupStorage, NodeStorage } from "@flotilla/storage-lmdb";
 import { CommittedFeed } from "./committed-feed.js";
 import { NotLeaderError, OverloadedError } from "./errors/errors.js";
@@ -25,6 +32,12 @@ export interface LeaderInfo {
   readonly leaderId: string | undefined;
   readonly term: number;
 }
+
+/**
+ * Ticks a leader's group must have been without input before it quiesces: a group under light
+ * load (an input every tick or two) keeps ticking rather than sleeping and waking each time.
+ */
+export const QUIESCE_AFTER_IDLE_TICKS = 2;
 
 /** An input waiting in a replica's mailbox. */
 export type ReplicaInput =
@@ -80,6 +93,13 @@ export class Replica {
   droppedMessages = 0;
   /** Proposals accepted by `propose` and not yet settled (the per-group bound). */
   pendingProposals = 0;
+  /**
+   * True while the group sleeps (quiescence): the node does not tick this replica until an
+   * input other than its leader's quiescing heartbeat arrives.
+   */
+  private sleeping = false;
+  /** Ticks since the last input (a leader quiesces after {@link QUIESCE_AFTER_IDLE_TICKS}). */
+  private idleTicks = 0;
 
   constructor(private readonly options: ReplicaOptions) {
     this.groupId = options.groupId;
@@ -133,6 +153,10 @@ export class Replica {
    * tolerates loss) and a proposal or read is rejected with `OverloadedError`. False if refused.
    */
   enqueue(input: ReplicaInput): boolean {
+    if (!isBackgroundTraffic(input)) {
+      this.sleeping = false;
+      this.idleTicks = 0;
+    }
     if (this.mailbox.offer(input)) return true;
     if (input.type === "message") {
       // Raft retries what is lost; one line per power of two keeps a flood from flooding logs.
@@ -153,9 +177,19 @@ export class Replica {
     return this.mailbox.size > 0;
   }
 
-  /** Feeds every queued input to the core, oldest first. */
+  /** True while the group sleeps: the node skips this replica's ticks. */
+  get quiesced(): boolean {
+    return this.sleeping;
+  }
+
+  /**
+   * Feeds every queued input to the core, oldest first. A follower whose last input was its
+   * leader's quiescing heartbeat, with nothing of its own waiting, falls asleep.
+   */
   drain(): void {
+    let quiescedBy: Message | undefined;
     for (const input of this.mailbox.drain()) {
+      quiescedBy = isQuiescingHeartbeat(input) ? input.message : undefined;
       switch (input.type) {
         case "message":
           this.raft.step(input.message);
@@ -168,13 +202,72 @@ export class Replica {
           break;
       }
     }
+    if (quiescedBy !== undefined && this.hasNothingWaiting()) {
+      const status = this.raft.status();
+      if (
+        status.role === "follower" &&
+        status.leaderId === quiescedBy.from &&
+        status.term === quiescedBy.term
+      ) {
+        this.sleeping = true;
+      }
+    }
   }
 
   /** One Raft tick, then the deadlines of what waits here. */
   tick(nowMs: number): void {
+    this.idleTicks++;
     this.raft.tick();
     this.proposals.expire(nowMs);
     this.reads.expire(nowMs);
+  }
+
+  /**
+   * At a tick, instead of ticking: a leader idle for {@link QUIESCE_AFTER_IDLE_TICKS} ticks with
+   * nothing waiting quiesces its group if the core agrees (`Raft.quiesce`), and falls asleep.
+   */
+  tryQuiesce(): boolean {
+    if (
+      this.sleeping ||
+      this.idleTicks < QUIESCE_AFTER_IDLE_TICKS ||
+      this.softState.role !== "leader" ||
+      !this.hasNothingWaiting()
+    ) {
+      return false;
+    }
+    if (!this.raft.quiesce()) return false;
+    this.sleeping = true;
+    return true;
+  }
+
+  /**
+   * Node liveness reports `dead` peers. A sleeping follower whose leader is among them wakes and
+   * forgets it (so the group elects at once); a sleeping leader that no longer hears a quorum
+   * of its voters wakes and steps down (CheckQuorum's job while it ticked). Returns whether it
+   * woke.
+   */
+  wakeIfPeersDead(dead: ReadonlySet<string>): boolean {
+    if (!this.sleeping) return false;
+    const status = this.raft.status();
+    if (status.role === "follower") {
+      if (status.leaderId === undefined || !dead.has(status.leaderId)) return false;
+      this.sleeping = false;
+      this.raft.forgetLeader();
+      return true;
+    }
+    if (status.role !== "leader") return false;
+    // A quiesced leader is never in a joint configuration: one majority decides.
+    const voters = status.membership.voters;
+    const live = voters.filter((id) => !dead.has(id)).length;
+    if (2 * live > voters.length) return false;
+    this.sleeping = false;
+    this.raft.stepDown();
+    return true;
+  }
+
+  /** The members of this group other than this node (node-level liveness pings them). */
+  peers(): NodeId[] {
+    return allMembers(this.raft.status().membership).filter((id) => id !== this.options.nodeId);
   }
 
   /**
@@ -257,6 +350,10 @@ export class Replica {
     this.leaderSubject.complete();
   }
 
+  private hasNothingWaiting(): boolean {
+    return this.mailbox.size === 0 && this.proposals.size === 0 && this.reads.size === 0;
+  }
+
   private propose(data: Uint8Array, pending: Pending<unknown>): void {
     if (pending.settled) return; // aborted or timed out while queued
     const outcome = this.raft.propose(data);
@@ -319,4 +416,25 @@ export class Replica {
     }
     this.options.onLeadership(this, next);
   }
+}
+
+function isQuiescingHeartbeat(input: ReplicaInput): input is {
+  readonly type: "message";
+  readonly message: Message;
+} {
+  return (
+    input.type === "message" && input.message.type === "Heartbeat" && input.message.quiesce === true
+  );
+}
+
+/**
+ * Heartbeats and their plain answers keep a group alive but are not work: they neither reset
+ * its idle count nor wake it (a late answer to the last heartbeat must not wake the leader).
+ * A heartbeat that is not quiescing does wake a sleeping follower: its leader is awake.
+ */
+function isBackgroundTraffic(input: ReplicaInput): boolean {
+  if (input.type !== "message") return false;
+  const message = input.message;
+  if (message.type === "Heartbeat") return message.quiesce === true;
+  return message.type === "HeartbeatResult" && message.context === undefined;
 }

@@ -20,6 +20,8 @@ export interface RoundReport {
   readonly readies: number;
   readonly storageWrites: number;
   readonly batchesSent: number;
+  /** Empty batches sent to peers owed a liveness ping and sent no Raft batch this round. */
+  readonly livenessPings: number;
   /** Snapshots taken this round, each settling once stored (or failed); never rejecting. */
   readonly snapshots: readonly Promise<void>[];
 }
@@ -59,7 +61,8 @@ export function coalesce(readies: readonly ReplicaReady[]): Map<NodeId, GroupMes
  *
  * 1. one `storage.write` holding every group's snapshot, entries and hard state — a vote or an
  *    append acknowledgement leaves only after the write that it depends on is durable;
- * 2. one `transport.send` per destination node;
+ * 2. one `transport.send` per destination node, and an empty one (a node-level liveness ping)
+ *    to each of `pingPeers` that gets nothing else;
  * 3. apply committed entries, settle proposals and reads, report leadership (per replica);
  * 4. deliver `committed$` events;
  * 5. `advance` every Ready;
@@ -75,6 +78,7 @@ export async function persistSendApply(
   readies: readonly ReplicaReady[],
   clock: Clock,
   idle: readonly Replica[] = [],
+  pingPeers: ReadonlySet<NodeId> = new Set(),
 ): Promise<RoundReport> {
   const writes: GroupWrite[] = [];
   for (const { replica, ready } of readies) {
@@ -88,6 +92,12 @@ export async function persistSendApply(
   if (writes.length > 0) await storage.write(writes);
   const outbox = coalesce(readies);
   for (const [to, messages] of outbox) transport.send(to, { from: nodeId, messages });
+  let livenessPings = 0;
+  for (const peer of pingPeers) {
+    if (outbox.has(peer)) continue;
+    transport.send(peer, { from: nodeId, messages: [] });
+    livenessPings++;
+  }
   const nowMs = clock.now();
   for (const { replica, ready } of readies) replica.apply(ready, nowMs);
   for (const { replica } of readies) replica.flushStreams();
@@ -101,6 +111,7 @@ export async function persistSendApply(
     readies: readies.length,
     storageWrites: writes.length > 0 ? 1 : 0,
     batchesSent: outbox.size,
+    livenessPings,
     snapshots,
   };
 }

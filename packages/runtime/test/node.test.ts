@@ -87,7 +87,8 @@ describe("FlotillaNode (3 nodes over the in-memory network)", () => {
         expect(seen.has(key), `${n.id} sent twice to ${to} in round ${round}`).toBe(false);
         seen.add(key);
       }
-      expect(n.node.stats().batchesSent).toBe(n.sends.length);
+      const { batchesSent, livenessPings } = n.node.stats();
+      expect(batchesSent + livenessPings).toBe(n.sends.length);
     }
   });
 
