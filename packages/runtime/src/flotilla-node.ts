@@ -26,10 +26,11 @@ import {
   type FlotillaNodeOptions,
   type ResolvedNodeOptions,
 } from "./node-options.js";
+import { planLeaderTransfers } from "./leader-balance.js";
 import { NodeLiveness } from "./node-liveness.js";
 import { Pending } from "./pending.js";
 import { admitProposal, watchSignal } from "./admission.js";
-import { Replica } from "./replica.js";
+import { Replica, type ReplicaStatus } from "./replica.js";
 import { persistSendApply, type ReplicaReady } from "./round.js";
 import { bytesCodec, type Codec, type StateMachine } from "./state-machine.js";
 import type { RaftBatch, Unsubscribe } from "./transport.js";
@@ -95,6 +96,7 @@ export class FlotillaNode {
   private readonly starting = new Set<string>();
   private readonly leadershipSubject = new Subject<LeadershipEvent>();
   private readonly timer: TimerHandle;
+  private readonly balanceTimer: TimerHandle | undefined;
   private readonly unsubscribeTransport: Unsubscribe;
   private state: "running" | "stopping" | "stopped" = "running";
   private pendingTicks = 0;
@@ -125,6 +127,10 @@ export class FlotillaNode {
       this.pendingTicks++;
       this.kick();
     }, options.tickIntervalMs);
+    this.balanceTimer =
+      options.leaderBalanceIntervalMs > 0
+        ? options.clock.setInterval(() => this.rebalance(), options.leaderBalanceIntervalMs)
+        : undefined;
   }
 
   /**
@@ -248,6 +254,63 @@ export class FlotillaNode {
     };
   }
 
+  /** Every hosted replica's state (role, leader, term, commit and applied index, quiesced). */
+  status(): ReplicaStatus[] {
+    return [...this.replicas.values()].map((replica) => replica.status());
+  }
+
+  /**
+   * Hands the leadership of `groupId` to member `to` (this replica must lead): the leader
+   * catches `to` up, then tells it to campaign at once (dissertation §3.10). Resolves when the
+   * transfer has started; watch `leader$` for its end (it is abandoned after an election
+   * timeout if `to` does not take over).
+   *
+   * @throws {GroupNotFoundError} when the group is not hosted here; rejects with
+   *   `NotLeaderError` when this replica does not lead, `StoppedError` after stop.
+   */
+  transferLeadership(
+    groupId: string,
+    to: string,
+    requestOptions: RequestOptions = {},
+  ): Promise<void> {
+    const replica = this.replicas.get(groupId);
+    if (replica === undefined) return Promise.reject(new GroupNotFoundError(groupId));
+    if (this.state !== "running") return Promise.reject(new StoppedError(this.nodeId));
+    if (!isValidId(to)) return Promise.reject(new InvalidIdError("node", to));
+    const pending = this.newPending(requestOptions);
+    if (!pending.settled && replica.enqueue({ type: "transfer", to: to as NodeId, pending })) {
+      this.touch(replica);
+    }
+    return pending.promise as Promise<void>;
+  }
+
+  /**
+   * Sheds this node's leaderships above its fair share (⌈led groups / live nodes⌉) by transfer
+   * to the members that lead the fewest; see leader-balance.ts. Every node balancing itself
+   * spreads leadership evenly. Returns the number of transfers started. Runs by itself every
+   * `leaderBalanceIntervalMs` when that option is set.
+   */
+  rebalance(): number {
+    if (this.state !== "running") return 0;
+    const nowMs = this.options.clock.now();
+    const views = [...this.replicas.values()].map((replica) => {
+      const status = replica.status();
+      return { groupId: status.groupId, leaderId: status.leaderId, voters: status.voters };
+    });
+    const transfers = planLeaderTransfers(this.nodeId, views, (id) =>
+      this.liveness.isLive(id as NodeId, nowMs),
+    );
+    for (const { groupId, to } of transfers) {
+      this.transferLeadership(groupId, to).catch((error: unknown) =>
+        this.logger.debug({ groupId, to, err: error }, "leader balancing: transfer refused"),
+      );
+    }
+    if (transfers.length > 0) {
+      this.logger.info({ transfers: transfers.length }, "leader balancing: transfers started");
+    }
+    return transfers.length;
+  }
+
   /**
    * Runs `work({ term, signal })` whenever this node's replica of `groupId` leads: started on
    * becoming leader, its signal aborted as soon as it stops leading (the term is a fencing
@@ -276,6 +339,7 @@ export class FlotillaNode {
   private async shutDown(cause: unknown): Promise<void> {
     this.state = "stopping";
     this.timer.cancel();
+    this.balanceTimer?.cancel();
     this.unsubscribeTransport();
     if (this.roundInFlight !== undefined) await this.roundInFlight;
     await Promise.all([...this.snapshotsInFlight]);

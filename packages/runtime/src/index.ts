@@ -10,7 +10,12 @@ export {
 } from "./flotilla-node.js";
 export type { FlotillaNodeOptions } from "./node-options.js";
 export type { Group, RequestOptions } from "./group.js";
-export type { LeaderInfo } from "./replica.js";
+export type { LeaderInfo, ReplicaStatus } from "./replica.js";
+export {
+  planLeaderTransfers,
+  type LeadershipView,
+  type PlannedTransfer,
+} from "./leader-balance.js";
 export type { CommittedEvent, CommittedOptions } from "./committed-feed.js";
 export type { LeaderWork, LeaderWorkContext } from "./leader-workers.js";
 export {

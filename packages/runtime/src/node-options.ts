@@ -60,6 +60,12 @@ export interface FlotillaNodeOptions {
    * lagging follower catches up from the log rather than through a snapshot.
    */
   readonly compactionTrailingEntries?: number;
+  /**
+   * Every this many milliseconds the node sheds leaderships above its fair share by transfer
+   * (`node.rebalance()`), so leadership spreads evenly by itself, e.g. after a node returns.
+   * 0 (the default) turns it off.
+   */
+  readonly leaderBalanceIntervalMs?: number;
   /** Seeds each replica's election jitter (default derived from the node and group ids). */
   readonly randomSeed?: number;
 }
@@ -92,6 +98,7 @@ export function resolveOptions(options: FlotillaNodeOptions): ResolvedNodeOption
     snapshotEntriesThreshold: options.snapshotEntriesThreshold ?? 10_000,
     snapshotBytesThreshold: options.snapshotBytesThreshold ?? 64 * 1024 * 1024,
     compactionTrailingEntries: options.compactionTrailingEntries ?? 1000,
+    leaderBalanceIntervalMs: options.leaderBalanceIntervalMs ?? 0,
     randomSeed: options.randomSeed,
   };
 }

@@ -12,6 +12,7 @@ import {
   type NodeId,
   type Raft,
   type Ready,
+  type Role,
   type SoftState,
 } from "@flotilla/raft";
 import type { GroupStorage, NodeStorage } from "@flotilla/storage-lmdb";
@@ -48,7 +49,24 @@ export type ReplicaInput =
       readonly context: Uint8Array;
       readonly query: unknown;
       readonly pending: Pending<unknown>;
-    };
+    }
+  | { readonly type: "transfer"; readonly to: NodeId; readonly pending: Pending<unknown> };
+
+/** One replica's state, for operators (`node.status()`) and dashboards. */
+export interface ReplicaStatus {
+  readonly groupId: string;
+  readonly role: Role;
+  readonly leaderId: string | undefined;
+  readonly term: number;
+  readonly commitIndex: number;
+  /** The last index the state machine applied here. */
+  readonly appliedIndex: number;
+  readonly lastIndex: number;
+  /** True while the group sleeps here (no ticks, no heartbeats). */
+  readonly quiesced: boolean;
+  readonly voters: readonly string[];
+  readonly learners: readonly string[];
+}
 
 /** How a replica reports leadership changes to its node. */
 export type LeadershipListener = (replica: Replica, softState: SoftState) => void;
@@ -199,6 +217,9 @@ export class Replica {
           break;
         case "read":
           this.read(input.context, input.query, input.pending);
+          break;
+        case "transfer":
+          this.transfer(input.to, input.pending);
           break;
       }
     }
@@ -379,6 +400,34 @@ export class Replica {
       return;
     }
     this.reads.requested(context, query, pending);
+  }
+
+  private transfer(to: NodeId, pending: Pending<unknown>): void {
+    if (pending.settled) return;
+    const outcome = this.raft.transferLeadership(to);
+    if (outcome.type === "rejected") pending.reject(proposeRejection(this.groupId, outcome));
+    else pending.resolve(undefined);
+  }
+
+  /** What `node.status()` reports for this replica. */
+  status(): ReplicaStatus {
+    const status = this.raft.status();
+    return {
+      groupId: this.groupId,
+      role: status.role,
+      leaderId: status.leaderId,
+      term: status.term,
+      commitIndex: status.commitIndex,
+      appliedIndex: this.applied,
+      lastIndex: status.lastIndex,
+      quiesced: this.sleeping,
+      voters: [...status.membership.voters, ...status.membership.votersOutgoing].filter(
+        (id, i, all) => all.indexOf(id) === i,
+      ),
+      learners: [...status.membership.learners, ...status.membership.learnersNext].filter(
+        (id, i, all) => all.indexOf(id) === i,
+      ),
+    };
   }
 
   private applyCommand(entry: { index: number; term: number; data: Uint8Array }): ApplyOutcome {
