@@ -6,6 +6,7 @@
 # Checks, each counted:
 #   typecheck (1)  lint (1)  prettier --check (1)  vitest (1 per test)
 #   integration tests (1 per test; each test/integration/**/*.test.ts file in its own vitest run)
+#   demo --ci (1: exit 0 and the verification line with lost=0 diverged=0)
 #   simulator (1 per seed: seeds without a violation pass, seeds with one fail)
 #
 # Knobs (environment): FLOTILLA_SIM_SEEDS (default 300) and the per-step time bounds below.
@@ -21,6 +22,7 @@ FORMAT_TIMEOUT_S="${FLOTILLA_FORMAT_TIMEOUT_S:-300}"
 VITEST_TIMEOUT_S="${FLOTILLA_VITEST_TIMEOUT_S:-1800}"
 INTEGRATION_FILE_TIMEOUT_S="${FLOTILLA_INTEGRATION_FILE_TIMEOUT_S:-900}"
 SIM_TIMEOUT_S="${FLOTILLA_SIM_TIMEOUT_S:-1800}"
+DEMO_TIMEOUT_S="${FLOTILLA_DEMO_TIMEOUT_S:-300}"
 
 PASSED=0
 FAILED=0
@@ -129,6 +131,13 @@ if ! node scripts/install-is-current.mjs; then
   fi
 fi
 
+# nats-server for the integration tests that claim NATS (installed from the OS packages when
+# missing; those tests fail with a clear message when it cannot be had).
+# shellcheck source=scripts/nats-server.sh
+. scripts/nats-server.sh
+ensure_nats_server
+export FLOTILLA_NATS_SERVER="$NATS_SERVER_BIN"
+
 # --- checks -----------------------------------------------------------------------------------
 
 single_check "typecheck" "$TYPECHECK_TIMEOUT_S" npm run typecheck
@@ -149,6 +158,21 @@ else
     FLOTILLA_TEST_INTEGRATION=1 vitest_check "integration ${file#test/integration/}" \
       "$INTEGRATION_FILE_TIMEOUT_S" "$file"
   done
+fi
+
+# The demo's short version: one check, passed when it exits 0 and its last line is the
+# verification line with nothing lost and nothing diverged.
+step "demo: npm run demo -- --ci"
+DEMO_LOG="$TMP_DIR/demo.log"
+bounded "$DEMO_TIMEOUT_S" bash scripts/demo.sh --ci 2>&1 | tee "$DEMO_LOG"
+DEMO_STATUS="${PIPESTATUS[0]}"
+explain_status "demo" "$DEMO_STATUS" "$DEMO_TIMEOUT_S"
+DEMO_LAST="$(grep -v '^npm warn' "$DEMO_LOG" | tail -n 1)"
+if [ "$DEMO_STATUS" -eq 0 ] && [[ "$DEMO_LAST" =~ ^demo:\ acknowledged=[1-9][0-9]*\ lost=0\ diverged=0\ failovers=[0-9]+$ ]]; then
+  record "demo --ci (verification line)" 1 0
+else
+  echo "demo: exit $DEMO_STATUS, last line: $DEMO_LAST"
+  record "demo --ci (verification line)" 0 1
 fi
 
 # The simulator prints "sim: N seeds, V violations"; each seed is one check.
