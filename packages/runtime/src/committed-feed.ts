@@ -8,6 +8,8 @@
 import { Observable, type Subscriber } from "rxjs";
 import type { RaftStorage, Snapshot } from "@flotilla/raft";
 import { SubscriberLagError } from "./errors/errors.js";
+import { commandBytes } from "./sessions/command-envelope.js";
+import { decodeSnapshot } from "./sessions/snapshot-envelope.js";
 import type { AppliedEntry } from "./state-machine.js";
 
 /** An event of `committed$`. */
@@ -74,7 +76,10 @@ class FeedSubscriber {
     if (this.nextIndex <= applied) {
       const toIndex = Math.min(applied + 1, this.nextIndex + CATCH_UP_PAGE_ENTRIES);
       for (const entry of storage.entries(this.nextIndex, toIndex, CATCH_UP_PAGE_BYTES)) {
-        if (entry.type === "normal") this.deliver(entryEvent(entry));
+        if (entry.type === "normal") {
+          // From the log: the entry is still framed (sessions/command-envelope.ts).
+          this.deliver(entryEvent({ ...entry, data: commandBytes(entry.data) }));
+        }
         this.nextIndex = entry.index + 1;
       }
     }
@@ -122,7 +127,7 @@ class FeedSubscriber {
 
   private emitSnapshot(snapshot: Snapshot): void {
     const { index, term } = snapshot.metadata;
-    this.deliver({ type: "snapshot", index, term, data: snapshot.data });
+    this.deliver({ type: "snapshot", index, term, data: decodeSnapshot(snapshot.data).state });
     this.nextIndex = index + 1;
   }
 
@@ -166,7 +171,12 @@ export class CommittedFeed {
   /** The state machine was restored from `snapshot` (a follower far behind). */
   restored(snapshot: Snapshot): void {
     const { index, term } = snapshot.metadata;
-    const event: CommittedEvent = { type: "snapshot", index, term, data: snapshot.data };
+    const event: CommittedEvent = {
+      type: "snapshot",
+      index,
+      term,
+      data: decodeSnapshot(snapshot.data).state,
+    };
     for (const subscriber of this.subscribers) subscriber.offer(event);
   }
 

@@ -29,6 +29,7 @@ import {
 import { planLeaderTransfers } from "./leader-balance.js";
 import { NodeLiveness } from "./node-liveness.js";
 import { Pending } from "./pending.js";
+import { encodePlain, encodeSession, type SessionHeader } from "./sessions/command-envelope.js";
 import { admitProposal, watchSignal } from "./admission.js";
 import { Replica, type ReplicaStatus } from "./replica.js";
 import { persistSendApply, type ReplicaReady } from "./round.js";
@@ -209,7 +210,6 @@ export class FlotillaNode {
     const groupStorage = storage.group(groupId);
     if (groupStorage === undefined) throw new GroupNotFoundError(groupId);
     const snapshot = groupStorage.snapshot();
-    if (snapshot.metadata.index > 0) options.stateMachine.restore(snapshot.data);
     const codec = options.codec ?? (bytesCodec as unknown as Codec<Command>);
     const replica = new Replica({
       nodeId: this.nodeId,
@@ -242,7 +242,11 @@ export class FlotillaNode {
     this.replicas.set(groupId, replica);
     this.refreshPeers();
     const propose = (command: Command, requestOptions?: RequestOptions): Promise<Result> =>
-      this.propose(replica, () => codec.encode(command), requestOptions) as Promise<Result>;
+      this.propose(
+        replica,
+        () => encodePlain(codec.encode(command)),
+        requestOptions,
+      ) as Promise<Result>;
     return {
       groupId,
       leader$: replica.leader$,
@@ -252,6 +256,25 @@ export class FlotillaNode {
         this.read(replica, query, requestOptions) as Promise<QueryResult>,
       committed$: (committedOptions) => replica.feed.observable(committedOptions),
     };
+  }
+
+  /**
+   * Proposes an encoded command on behalf of a remote client, with its session header, so that
+   * a retry of the same (client, sequence) applies once and gets the first outcome (Raft
+   * dissertation §6.3). For transports serving clients (the NATS client service); applications
+   * use `group.propose`. Resolves with the state machine's result, or rejects like `propose`.
+   *
+   * @throws {GroupNotFoundError} when the group is not hosted here (as a rejection).
+   */
+  proposeSession(
+    groupId: string,
+    session: SessionHeader,
+    command: Uint8Array,
+    requestOptions: RequestOptions = {},
+  ): Promise<unknown> {
+    const replica = this.replicas.get(groupId);
+    if (replica === undefined) return Promise.reject(new GroupNotFoundError(groupId));
+    return this.propose(replica, () => encodeSession(session, command), requestOptions);
   }
 
   /** Every hosted replica's state (role, leader, term, commit and applied index, quiesced). */

@@ -24,6 +24,9 @@ import type { Pending } from "./pending.js";
 import { ProposalBook, type ApplyOutcome } from "./proposal-book.js";
 import { proposeRejection } from "./propose-rejection.js";
 import { ReadBook } from "./read-book.js";
+import { decodeFrame } from "./sessions/command-envelope.js";
+import { SessionTable } from "./sessions/session-table.js";
+import { decodeSnapshot, encodeSnapshot } from "./sessions/snapshot-envelope.js";
 import { Snapshotter, type SnapshotPolicy } from "./snapshotter.js";
 import type { StateMachine } from "./state-machine.js";
 
@@ -105,6 +108,8 @@ export class Replica {
   private readonly proposals: ProposalBook;
   private readonly reads: ReadBook;
   private readonly snapshots: Snapshotter;
+  /** Which session commands were applied, so a retried one applies once. */
+  private readonly sessions = new SessionTable();
   private applied: number;
   private softState: SoftState;
   /** Raft messages dropped because the mailbox was full (Raft recovers from the loss). */
@@ -146,6 +151,8 @@ export class Replica {
       { groupId: options.groupId, storage: options.storage, appliedIndex: () => this.applied },
       options.committedBufferMax,
     );
+    const stored = options.storage.snapshot();
+    if (stored.metadata.index > 0) this.restoreState(stored.data);
   }
 
   /** Latest `{ leaderId, term }` first, then every change. */
@@ -300,11 +307,10 @@ export class Replica {
     if (ready.snapshot !== undefined) this.restore(ready);
     for (const entry of ready.committedEntries) {
       if (entry.type === "normal") {
-        const appliedEntry = { index: entry.index, term: entry.term, data: entry.data };
-        const outcome = this.applyCommand(appliedEntry);
+        const { outcome, command } = this.applyEntry(entry);
         this.applied = entry.index;
         this.proposals.applied(entry.index, entry.term, outcome);
-        this.feed.applied(appliedEntry);
+        this.feed.applied({ index: entry.index, term: entry.term, data: command });
       } else {
         this.applied = entry.index;
         this.proposals.applied(entry.index, entry.term, { ok: true, result: undefined });
@@ -331,7 +337,7 @@ export class Replica {
     }
     let data: Uint8Array;
     try {
-      data = this.options.stateMachine.snapshot();
+      data = encodeSnapshot(this.sessions.encode(), this.options.stateMachine.snapshot());
     } catch (error) {
       this.logger.warn({ err: error, index }, "state machine snapshot failed; retrying later");
       return undefined;
@@ -430,6 +436,46 @@ export class Replica {
     };
   }
 
+  /**
+   * Applies one committed application entry: unframes it (command-envelope.ts), applies a
+   * session command only the first time (a retry gets the first outcome), and returns the
+   * outcome with the command's bytes for `committed$`. Deterministic on every replica.
+   */
+  private applyEntry(entry: { index: number; term: number; data: Uint8Array }): {
+    outcome: ApplyOutcome;
+    command: Uint8Array;
+  } {
+    const frame = decodeFrame(entry.data);
+    if (frame.type === "malformed") {
+      return {
+        outcome: { ok: false, error: new Error(`malformed entry: ${frame.reason}`) },
+        command: entry.data,
+      };
+    }
+    const applied = { index: entry.index, term: entry.term, data: frame.command };
+    if (frame.type === "plain")
+      return { outcome: this.applyCommand(applied), command: frame.command };
+    const { clientId, sequence, respondedTo } = frame.session;
+    const decision = this.sessions.check(clientId, sequence, respondedTo, entry.index);
+    switch (decision.type) {
+      case "duplicate":
+        return { outcome: decision.outcome, command: frame.command };
+      case "stale":
+        return {
+          outcome: {
+            ok: false,
+            error: new Error(`command ${sequence} of ${clientId} was already answered`),
+          },
+          command: frame.command,
+        };
+      case "apply": {
+        const outcome = this.applyCommand(applied);
+        this.sessions.record(clientId, sequence, respondedTo, entry.index, outcome);
+        return { outcome, command: frame.command };
+      }
+    }
+  }
+
   private applyCommand(entry: { index: number; term: number; data: Uint8Array }): ApplyOutcome {
     try {
       const command = this.options.decode(entry.data);
@@ -440,10 +486,18 @@ export class Replica {
     }
   }
 
+  /** Replaces the state machine and the session table with a stored snapshot's. */
+  private restoreState(data: Uint8Array): void {
+    const parts = decodeSnapshot(data);
+    this.options.stateMachine.restore(parts.state);
+    if (parts.sessions === undefined) this.sessions.restore(new SessionTable().encode());
+    else this.sessions.restore(parts.sessions);
+  }
+
   private restore(ready: Ready): void {
     const snapshot = ready.snapshot;
     if (snapshot === undefined) return;
-    this.options.stateMachine.restore(snapshot.data);
+    this.restoreState(snapshot.data);
     this.applied = snapshot.metadata.index;
     this.snapshots.restored();
     this.feed.restored(snapshot);
