@@ -8,7 +8,7 @@ import type { DemoPut } from "./demo-state-machine.js";
 /** One replica's state, for the final check. */
 export interface ReplicaState {
   readonly digest: string;
-  readonly values: ReadonlyMap<string, string>;
+  readonly values: ReadonlyMap<string, unknown>;
 }
 
 /** Three nodes hosting the demo's groups. */
@@ -17,8 +17,8 @@ export interface DemoCluster {
   readonly description: string;
   readonly nodeIds: readonly string[];
   readonly groupIds: readonly string[];
-  /** Proposes `put` to the group's leader; resolves with the applied index. */
-  propose(groupId: string, put: DemoPut): Promise<number>;
+  /** Proposes `put` to the group's leader; resolves once it is applied there. */
+  propose(groupId: string, put: DemoPut): Promise<unknown>;
   /** Each node's replicas, or undefined for a node that is down. */
   status(): Map<string, readonly ReplicaStatus[] | undefined>;
   /** How {@link kill} stops a node, for the event line ("SIGKILL", …). */
@@ -32,7 +32,7 @@ export interface DemoCluster {
   /** Waits until every live replica applied its group's commit index (bounded). */
   settle(timeoutMs: number): Promise<boolean>;
   /** Every live replica's state, per group and node. */
-  states(): Map<string, Map<string, ReplicaState>>;
+  states(): Promise<Map<string, Map<string, ReplicaState>>>;
   /** Stops everything and removes the data directories. */
   close(): Promise<void>;
 }

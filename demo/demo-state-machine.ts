@@ -33,14 +33,19 @@ export class DemoStateMachine implements StateMachine<DemoPut, number, string, s
     for (const [key, value] of pairs) this.values.set(key, value);
   }
 
-  /** An order-independent fingerprint of the state (FNV-1a over the sorted pairs). */
+  /** An order-independent fingerprint of the state. */
   digest(): string {
-    let hash = 0x811c9dc5;
-    for (const [key, value] of [...this.values].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      for (const char of `${key}=${value};`) {
-        hash = Math.imul(hash ^ (char.codePointAt(0) ?? 0), 0x01000193) >>> 0;
-      }
-    }
-    return `${this.values.size}:${hash.toString(16)}`;
+    return digestOf(this.values);
   }
+}
+
+/** An order-independent fingerprint of a key-value state (FNV-1a over the sorted pairs). */
+export function digestOf(values: ReadonlyMap<string, unknown>): string {
+  let hash = 0x811c9dc5;
+  for (const [key, value] of [...values].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    for (const char of `${key}=${JSON.stringify(value)};`) {
+      hash = Math.imul(hash ^ (char.codePointAt(0) ?? 0), 0x01000193) >>> 0;
+    }
+  }
+  return `${values.size}:${hash.toString(16)}`;
 }

@@ -95,7 +95,7 @@ export class InProcessCluster implements DemoCluster {
     return false;
   }
 
-  states(): Map<string, Map<string, ReplicaState>> {
+  states(): Promise<Map<string, Map<string, ReplicaState>>> {
     const states = new Map<string, Map<string, ReplicaState>>();
     for (const groupId of this.groupIds) {
       const perNode = new Map<string, ReplicaState>();
@@ -106,7 +106,7 @@ export class InProcessCluster implements DemoCluster {
       }
       states.set(groupId, perNode);
     }
-    return states;
+    return Promise.resolve(states);
   }
 
   async close(): Promise<void> {

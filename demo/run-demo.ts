@@ -100,7 +100,7 @@ export async function runDemo(
         `latency p50=${percentile(sorted, 0.5).toFixed(1)} ms p99=${percentile(sorted, 0.99).toFixed(1)} ms, ` +
         `${workload.retries} retries`,
     );
-    const verdict = verify(workload.acknowledged, cluster.states(), failedOver.size);
+    const verdict = verify(workload.acknowledged, await cluster.states(), failedOver.size);
     clearInterval(timer);
     view.finish(frame());
     return verdict;

@@ -31,6 +31,16 @@ export type { GroupMessage, RaftBatch, Transport, Unsubscribe } from "./transpor
 export { InMemoryNetwork } from "./in-memory-network.js";
 export { ErrorCode, FlotillaError, isFlotillaError } from "./errors/flotilla-error.js";
 export {
+  commandBytes,
+  decodeFrame,
+  encodePlain,
+  encodeSession,
+  type CommandFrame,
+  type SessionHeader,
+} from "./sessions/command-envelope.js";
+export {
+  BadRequestError,
+  CommandFailedError,
   GroupNotFoundError,
   InvalidIdError,
   NotLeaderError,
@@ -41,6 +51,8 @@ export {
   StoppedError,
   SubscriberLagError,
   TooLargeError,
+  isBadRequestError,
+  isCommandFailedError,
   isGroupNotFoundError,
   isInvalidIdError,
   isNotLeaderError,

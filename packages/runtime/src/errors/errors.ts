@@ -189,6 +189,36 @@ export class InvalidIdError extends FlotillaError {
 }
 
 /** True for a {@link NotLeaderError}, from any copy of this package. */
+/**
+ * The state machine refused the command (its `apply` threw) — on every replica alike, so the
+ * entry is applied as a failure and a retry fails the same way. Reaches remote clients with the
+ * original error's name and message.
+ */
+export class CommandFailedError extends FlotillaError {
+  override readonly name = "CommandFailedError";
+  readonly code = ErrorCode.CommandFailed;
+  /** The name of the error `apply` threw. */
+  readonly errorName: string;
+
+  constructor(errorName: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.errorName = errorName;
+  }
+}
+
+/**
+ * A request that does not follow the wire protocol (docs/protocol.md): bad msgpack, a wrong
+ * type, a missing field, an unknown version. Nothing was done.
+ */
+export class BadRequestError extends FlotillaError {
+  override readonly name = "BadRequestError";
+  readonly code = ErrorCode.BadRequest;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
 export function isNotLeaderError(error: unknown): error is NotLeaderError {
   return hasErrorCode(error, ErrorCode.NotLeader);
 }
@@ -229,4 +259,10 @@ export function isStoppedError(error: unknown): error is StoppedError {
 /** True for an {@link InvalidIdError}, from any copy of this package. */
 export function isInvalidIdError(error: unknown): error is InvalidIdError {
   return hasErrorCode(error, ErrorCode.InvalidId);
+}
+export function isCommandFailedError(error: unknown): error is CommandFailedError {
+  return hasErrorCode(error, ErrorCode.CommandFailed);
+}
+export function isBadRequestError(error: unknown): error is BadRequestError {
+  return hasErrorCode(error, ErrorCode.BadRequest);
 }

@@ -16,6 +16,8 @@ export const ErrorCode = {
   SubscriberLag: "SUBSCRIBER_LAG",
   Stopped: "STOPPED",
   InvalidId: "INVALID_ID",
+  CommandFailed: "COMMAND_FAILED",
+  BadRequest: "BAD_REQUEST",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

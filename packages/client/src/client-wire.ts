@@ -1,0 +1,158 @@
+/**
+ * The client messages, as plain msgpack maps (no msgpackr-only extensions, so any language's
+ * msgpack library reads them), each with the protocol version `v`. docs/protocol.md gives the
+ * same layouts. Decoding checks every field and turns anything else into a `BadRequestError`.
+ *
+ * - propose request: `{ v: 1, client: string, respondedTo: uint, commands: [{ seq: uint, command: bin }] }`
+ *   — `command` is the msgpack encoding of the state machine's command; several commands for one
+ *   group travel in one request;
+ * - propose reply: `{ v: 1, results: [{ ok: true, result: any } | { ok: false, error: WireError }] }`
+ *   in the order of `commands`, or `{ v: 1, error: WireError }` when the request as a whole fails;
+ * - read request: `{ v: 1, query: any }`; read and control replies: `{ v: 1, ok: true, result: any }`
+ *   or `{ v: 1, ok: false, error: WireError }`;
+ * - control request: `{ v: 1, op: string, ...arguments }`.
+ */
+import { Packr } from "msgpackr";
+import { BadRequestError } from "@flotilla/runtime";
+import type { WireError } from "./wire-errors.js";
+
+/** The client protocol version this code speaks. */
+export const CLIENT_PROTOCOL_VERSION = 1;
+
+/** Plain msgpack: maps decode to objects, binary to Uint8Array. */
+const packr = new Packr({ useRecords: false, moreTypes: false });
+
+/** One command in a propose request. */
+export interface WireCommand {
+  readonly seq: number;
+  readonly command: Uint8Array;
+}
+
+export interface ProposeRequest {
+  readonly v: number;
+  readonly client: string;
+  readonly respondedTo: number;
+  readonly commands: readonly WireCommand[];
+}
+
+export type WireOutcome =
+  | { readonly ok: true; readonly result: unknown }
+  | { readonly ok: false; readonly error: WireError };
+
+export type ProposeReply =
+  | { readonly v: number; readonly results: readonly WireOutcome[] }
+  | { readonly v: number; readonly error: WireError };
+
+export interface ReadRequest {
+  readonly v: number;
+  readonly query: unknown;
+}
+
+export type Reply =
+  | { readonly v: number; readonly ok: true; readonly result: unknown }
+  | { readonly v: number; readonly ok: false; readonly error: WireError };
+
+export interface ControlRequest {
+  readonly v: number;
+  readonly op: string;
+  readonly [argument: string]: unknown;
+}
+
+/** Encodes any client message or value as plain msgpack. */
+export function encodeWire(value: unknown): Uint8Array {
+  return packr.pack(value);
+}
+
+/** Decodes msgpack bytes. @throws {BadRequestError} when they are not msgpack. */
+export function decodeWire(bytes: Uint8Array): unknown {
+  try {
+    return packr.unpack(bytes);
+  } catch (error) {
+    throw new BadRequestError("not msgpack", { cause: error });
+  }
+}
+
+/** @throws {BadRequestError} */
+export function decodeProposeRequest(bytes: Uint8Array): ProposeRequest {
+  const message = versioned(decodeWire(bytes));
+  const { client, respondedTo, commands } = message;
+  if (typeof client !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(client)) {
+    throw new BadRequestError("client must be an id ([A-Za-z0-9_-]{1,64})");
+  }
+  if (!isCount(respondedTo))
+    throw new BadRequestError("respondedTo must be a non-negative integer");
+  if (!Array.isArray(commands) || commands.length === 0) {
+    throw new BadRequestError("commands must be a non-empty array");
+  }
+  const checked: WireCommand[] = commands.map((entry: unknown, i) => {
+    if (typeof entry !== "object" || entry === null) {
+      throw new BadRequestError(`commands[${i}] must be a map`);
+    }
+    const { seq, command } = entry as Record<string, unknown>;
+    if (!isCount(seq) || seq < 1) throw new BadRequestError(`commands[${i}].seq must be >= 1`);
+    if (!(command instanceof Uint8Array)) {
+      throw new BadRequestError(`commands[${i}].command must be binary`);
+    }
+    return { seq, command };
+  });
+  return { v: CLIENT_PROTOCOL_VERSION, client, respondedTo, commands: checked };
+}
+
+/** @throws {BadRequestError} */
+export function decodeReadRequest(bytes: Uint8Array): ReadRequest {
+  const message = versioned(decodeWire(bytes));
+  return { v: CLIENT_PROTOCOL_VERSION, query: message["query"] };
+}
+
+/** @throws {BadRequestError} */
+export function decodeControlRequest(bytes: Uint8Array): ControlRequest {
+  const message = versioned(decodeWire(bytes));
+  if (typeof message["op"] !== "string") throw new BadRequestError("op must be a string");
+  return { ...message, v: CLIENT_PROTOCOL_VERSION, op: message["op"] };
+}
+
+/** Reads a reply (to a propose, read or control request). @throws {BadRequestError} */
+export function decodeReply(bytes: Uint8Array): Record<string, unknown> {
+  return versioned(decodeWire(bytes));
+}
+
+/** Checks the outcome list of a propose reply against the number of commands sent. */
+export function proposeOutcomes(reply: Record<string, unknown>, count: number): WireOutcome[] {
+  const results = reply["results"];
+  if (!Array.isArray(results) || results.length !== count) {
+    throw new BadRequestError(`reply must carry ${count} results`);
+  }
+  return results.map((outcome: unknown) => {
+    if (typeof outcome !== "object" || outcome === null) throw new BadRequestError("bad outcome");
+    const { ok, result, error } = outcome as Record<string, unknown>;
+    if (ok === true) return { ok: true, result };
+    return { ok: false, error: wireError(error) };
+  });
+}
+
+/** A `WireError` from a decoded field. @throws {BadRequestError} */
+export function wireError(value: unknown): WireError {
+  if (typeof value !== "object" || value === null) throw new BadRequestError("bad error field");
+  const { code, message } = value as Record<string, unknown>;
+  if (typeof code !== "string" || typeof message !== "string") {
+    throw new BadRequestError("an error needs a code and a message");
+  }
+  return value as WireError;
+}
+
+function versioned(message: unknown): Record<string, unknown> {
+  if (typeof message !== "object" || message === null || Array.isArray(message)) {
+    throw new BadRequestError("a message must be a msgpack map");
+  }
+  const fields = message as Record<string, unknown>;
+  if (fields["v"] !== CLIENT_PROTOCOL_VERSION) {
+    throw new BadRequestError(
+      `unsupported protocol version ${String(fields["v"])} (this node speaks ${CLIENT_PROTOCOL_VERSION})`,
+    );
+  }
+  return fields;
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}

@@ -1,0 +1,168 @@
+/**
+ * Proposals of one client to one group: queued commands leave in batches (many commands, one
+ * request, one reply), a few requests in flight at a time, and each command is retried through
+ * elections and deposed leaders until it has a final answer or its deadline passes. Retries
+ * are safe: every command keeps its session sequence number, so it applies once.
+ */
+import type { NatsConnection } from "@nats-io/transport-node";
+import { ProposalTimeoutError } from "@flotilla/runtime";
+import {
+  CLIENT_PROTOCOL_VERSION,
+  decodeReply,
+  encodeWire,
+  proposeOutcomes,
+  wireError,
+} from "./client-wire.js";
+import { backoffMs, isRetriableCode, isRetriableNatsError } from "./retry-policy.js";
+import type { SessionSequence } from "./session-sequence.js";
+import { errorFromWire, type WireError } from "./wire-errors.js";
+
+/** Bounds of one group's proposer. */
+export interface ProposerLimits {
+  /** Commands per request at most. */
+  readonly commandsPerRequestMax: number;
+  /** Requests in flight per group at most. */
+  readonly requestsInFlightMax: number;
+  /** Bound of one attempt (a request and its reply). */
+  readonly attemptTimeoutMs: number;
+}
+
+interface QueuedCommand {
+  readonly seq: number;
+  readonly command: Uint8Array;
+  readonly deadline: number;
+  readonly timeoutMs: number;
+  readonly resolve: (result: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  attempts: number;
+  settled: boolean;
+}
+
+/** The proposer of one group. */
+export class GroupProposer {
+  private readonly queue: QueuedCommand[] = [];
+  private inFlight = 0;
+  private flushScheduled = false;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly subject: string,
+    private readonly groupId: string,
+    private readonly clientId: string,
+    private readonly sequence: SessionSequence,
+    private readonly limits: ProposerLimits,
+  ) {}
+
+  /** Proposes an encoded command; resolves with the state machine's (decoded) result. */
+  propose(command: Uint8Array, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const seq = this.sequence.next();
+      const queued: QueuedCommand = {
+        seq,
+        command,
+        deadline: Date.now() + timeoutMs,
+        timeoutMs,
+        resolve: (result) => this.settle(queued, () => resolve(result)),
+        reject: (error) =>
+          this.settle(queued, () =>
+            reject(error instanceof Error ? error : new Error(String(error))),
+          ),
+        attempts: 0,
+        settled: false,
+      };
+      if (signal !== undefined) {
+        if (signal.aborted) {
+          queued.reject(signal.reason);
+          return;
+        }
+        signal.addEventListener("abort", () => queued.reject(signal.reason), { once: true });
+      }
+      this.enqueue(queued);
+    });
+  }
+
+  private settle(queued: QueuedCommand, finish: () => void): void {
+    if (queued.settled) return;
+    queued.settled = true;
+    this.sequence.answered(queued.seq);
+    finish();
+  }
+
+  private enqueue(queued: QueuedCommand): void {
+    this.queue.push(queued);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // Commands proposed in the same tick share a request.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    while (this.queue.length > 0 && this.inFlight < this.limits.requestsInFlightMax) {
+      const batch = this.queue
+        .splice(0, this.limits.commandsPerRequestMax)
+        .filter((queued) => !queued.settled);
+      if (batch.length > 0) void this.send(batch);
+    }
+  }
+
+  private async send(batch: QueuedCommand[]): Promise<void> {
+    this.inFlight++;
+    const now = Date.now();
+    const timeout = Math.max(
+      1,
+      Math.min(this.limits.attemptTimeoutMs, Math.max(...batch.map((q) => q.deadline - now))),
+    );
+    const request = encodeWire({
+      v: CLIENT_PROTOCOL_VERSION,
+      client: this.clientId,
+      respondedTo: this.sequence.respondedTo,
+      commands: batch.map(({ seq, command }) => ({ seq, command })),
+    });
+    try {
+      const reply = decodeReply((await this.nc.request(this.subject, request, { timeout })).data);
+      if ("error" in reply) {
+        const error = wireError(reply["error"]);
+        for (const queued of batch) this.failed(queued, error);
+      } else {
+        proposeOutcomes(reply, batch.length).forEach((outcome, i) => {
+          const queued = batch[i];
+          if (queued === undefined) return;
+          if (outcome.ok) queued.resolve(outcome.result);
+          else this.failed(queued, outcome.error);
+        });
+      }
+    } catch (error) {
+      for (const queued of batch) {
+        if (isRetriableNatsError(error)) this.retry(queued);
+        else queued.reject(error);
+      }
+    } finally {
+      this.inFlight--;
+      this.flush();
+    }
+  }
+
+  private failed(queued: QueuedCommand, error: WireError): void {
+    if (isRetriableCode(error.code)) this.retry(queued);
+    else queued.reject(errorFromWire({ groupId: this.groupId, ...error }));
+  }
+
+  private retry(queued: QueuedCommand): void {
+    if (queued.settled) return;
+    const waitMs = backoffMs(queued.attempts++);
+    if (Date.now() + waitMs >= queued.deadline) {
+      queued.reject(new ProposalTimeoutError(this.groupId, queued.timeoutMs));
+      return;
+    }
+    setTimeout(() => {
+      if (!queued.settled) this.enqueue(queued);
+    }, waitMs);
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * One group seen from a remote client: `propose` reaches the leader wherever it is (the
+ * subject is the route: only the leader answers it) and is retried through elections, applying
+ * once; `read` is a linearizable query answered by the leader through ReadIndex.
+ */
+import type { NatsConnection } from "@nats-io/transport-node";
+import { ProposalTimeoutError } from "@flotilla/runtime";
+import { CLIENT_PROTOCOL_VERSION, decodeReply, encodeWire, wireError } from "./client-wire.js";
+import type { GroupProposer } from "./group-proposer.js";
+import { backoffMs, isRetriableCode, isRetriableNatsError } from "./retry-policy.js";
+import { errorFromWire } from "./wire-errors.js";
+
+/** Options of a remote request. */
+export interface RemoteRequestOptions {
+  /** Overall bound, retries included (default: the client's `timeoutMs`). */
+  readonly timeoutMs?: number;
+  /** Aborting rejects with the signal's reason (a proposal may still apply). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A group of a Flotilla cluster, from any process.
+ *
+ * @example
+ * const orders = client.group("orders-7");
+ * const result = await orders.propose({ type: "place", id: 42 });
+ * const order = await orders.read({ id: 42 });
+ */
+export class RemoteGroup<
+  Command = unknown,
+  Result = unknown,
+  Query = unknown,
+  QueryResult = unknown,
+> {
+  constructor(
+    readonly groupId: string,
+    private readonly nc: NatsConnection,
+    private readonly readSubject: string,
+    private readonly proposer: GroupProposer,
+    private readonly defaults: { readonly timeoutMs: number; readonly attemptTimeoutMs: number },
+  ) {}
+
+  /**
+   * Proposes `command` (encoded as msgpack) to the group's leader; resolves with the state
+   * machine's result once applied there. Retried with backoff through elections within the
+   * timeout, and applied once however often it is retried. Rejects with `CommandFailedError`
+   * (the state machine refused it), `TooLargeError`, `ProposalTimeoutError` (it may still
+   * apply), or the signal's reason.
+   */
+  propose(command: Command, options: RemoteRequestOptions = {}): Promise<Result> {
+    return this.proposer.propose(
+      encodeWire(command),
+      options.timeoutMs ?? this.defaults.timeoutMs,
+      options.signal,
+    ) as Promise<Result>;
+  }
+
+  /** A linearizable query, answered by the leader's state machine once its read index applied. */
+  async read(query: Query, options: RemoteRequestOptions = {}): Promise<QueryResult> {
+    const timeoutMs = options.timeoutMs ?? this.defaults.timeoutMs;
+    const deadline = Date.now() + timeoutMs;
+    const request = encodeWire({ v: CLIENT_PROTOCOL_VERSION, query });
+    for (let attempt = 0; ; attempt++) {
+      options.signal?.throwIfAborted();
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new ProposalTimeoutError(this.groupId, timeoutMs);
+      try {
+        const message = await this.nc.request(this.readSubject, request, {
+          timeout: Math.min(remaining, this.defaults.attemptTimeoutMs),
+        });
+        const reply = decodeReply(message.data);
+        if (reply["ok"] === true) return reply["result"] as QueryResult;
+        const error = wireError(reply["error"]);
+        if (!isRetriableCode(error.code)) throw errorFromWire({ groupId: this.groupId, ...error });
+      } catch (error) {
+        if (!isRetriableNatsError(error)) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt)));
+    }
+  }
+}

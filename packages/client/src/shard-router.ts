@@ -1,0 +1,20 @@
+/**
+ * Routing a key to one group of a sharded set: the set `name` has `count` groups named
+ * `<name>-<i>` (i from 0), and a key goes to group `fnv1a32(utf8(key)) mod count`, where
+ * fnv1a32 is 32-bit FNV-1a (offset basis 2166136261, prime 16777619) over the key's UTF-8 bytes.
+ * docs/protocol.md states the same so other languages route the same way.
+ */
+const encoder = new TextEncoder();
+
+/** 32-bit FNV-1a of `bytes`, as an unsigned integer. */
+export function fnv1a32(bytes: Uint8Array): number {
+  let hash = 0x811c9dc5;
+  for (const byte of bytes) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  return hash;
+}
+
+/** The group of the sharded set `name` (of `count` groups) that owns `key`. */
+export function shardFor(name: string, count: number, key: string): string {
+  if (!Number.isInteger(count) || count < 1) throw new RangeError("count must be >= 1");
+  return `${name}-${fnv1a32(encoder.encode(key)) % count}`;
+}
