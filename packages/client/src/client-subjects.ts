@@ -6,6 +6,9 @@
  * | --- | --- |
  * | `flotilla.<cluster>.g.<groupId>.propose` | the group's leader (request/reply) |
  * | `flotilla.<cluster>.g.<groupId>.read` | the group's leader (request/reply) |
+ * | `flotilla.<cluster>.g.<groupId>.entries` | the group's leader (request/reply: catch-up page) |
+ * | `flotilla.<cluster>.g.<groupId>.committed` | published by the leader (live entries) |
+ * | `flotilla.<cluster>.g.<groupId>.events` | published by replicas (leadership changes) |
  * | `flotilla.<cluster>.ctl.<nodeId>` | that node (operator requests) |
  */
 import { InvalidIdError } from "@flotilla/runtime";
@@ -32,6 +35,21 @@ export class ClientSubjects {
 
   read(groupId: string): string {
     return `${this.prefix}.g.${checkId("group", groupId)}.read`;
+  }
+
+  /** Request/reply, answered by the leader: a page of committed history for catch-up. */
+  entries(groupId: string): string {
+    return `${this.prefix}.g.${checkId("group", groupId)}.entries`;
+  }
+
+  /** Published by the leader after each round it applied: live committed entries. */
+  committed(groupId: string): string {
+    return `${this.prefix}.g.${checkId("group", groupId)}.committed`;
+  }
+
+  /** Published by replicas: leadership changes. */
+  events(groupId: string): string {
+    return `${this.prefix}.g.${checkId("group", groupId)}.events`;
   }
 
   control(nodeId: string): string {

@@ -156,3 +156,53 @@ function versioned(message: unknown): Record<string, unknown> {
 function isCount(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
 }
+
+/** A committed event on the wire: `{ type: "entry" | "snapshot", index, term, data: bin }`. */
+export interface WireCommittedEvent {
+  readonly type: "entry" | "snapshot";
+  readonly index: number;
+  readonly term: number;
+  readonly data: Uint8Array;
+}
+
+/**
+ * A range of committed history: every index in (`after`, `through`] is accounted for by
+ * `events` (no-op and configuration entries carry none). The live `committed` messages are
+ * `{ v: 1, after, through, events }`; an `entries` reply's result is `{ after, through, events }`.
+ */
+export interface CommittedRange {
+  readonly after: number;
+  readonly through: number;
+  readonly events: readonly WireCommittedEvent[];
+}
+
+/** Checks a decoded committed range. @throws {BadRequestError} */
+export function committedRange(value: unknown): CommittedRange {
+  if (typeof value !== "object" || value === null) throw new BadRequestError("range: not a map");
+  const { after, through, events } = value as Record<string, unknown>;
+  if (!isCount(after) || !isCount(through) || through < after || !Array.isArray(events)) {
+    throw new BadRequestError("range: after, through and events are required");
+  }
+  const checked = events.map((event: unknown): WireCommittedEvent => {
+    const { type, index, term, data } = (event ?? {}) as Record<string, unknown>;
+    if (
+      (type !== "entry" && type !== "snapshot") ||
+      !isCount(index) ||
+      !isCount(term) ||
+      !(data instanceof Uint8Array)
+    ) {
+      throw new BadRequestError("range: bad event");
+    }
+    return { type, index, term, data };
+  });
+  return { after, through, events: checked };
+}
+
+/** Reads an `entries` request: `{ v: 1, fromIndex: uint ≥ 1, maxBytes?: uint }`. */
+export function decodeEntriesRequest(bytes: Uint8Array): { fromIndex: number; maxBytes: number } {
+  const message = versioned(decodeWire(bytes));
+  const { fromIndex, maxBytes } = message;
+  if (!isCount(fromIndex) || fromIndex < 1) throw new BadRequestError("fromIndex must be >= 1");
+  if (maxBytes !== undefined && !isCount(maxBytes)) throw new BadRequestError("bad maxBytes");
+  return { fromIndex, maxBytes: maxBytes ?? 256 * 1024 };
+}

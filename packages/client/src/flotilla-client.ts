@@ -84,10 +84,17 @@ export class FlotillaClient {
         this.sequence,
         limits,
       );
-      group = new RemoteGroup(groupId, this.nc, this.subjects.read(groupId), proposer, {
-        timeoutMs: this.options.timeoutMs ?? 10_000,
-        attemptTimeoutMs: limits.attemptTimeoutMs,
-      });
+      group = new RemoteGroup(
+        groupId,
+        this.nc,
+        this.subjects.read(groupId),
+        proposer,
+        {
+          timeoutMs: this.options.timeoutMs ?? 10_000,
+          attemptTimeoutMs: limits.attemptTimeoutMs,
+        },
+        { live: this.subjects.committed(groupId), entries: this.subjects.entries(groupId) },
+      );
       this.groups.set(groupId, group);
     }
     return group as RemoteGroup<Command, Result, Query, QueryResult>;

@@ -4,17 +4,22 @@
  */
 export { FlotillaClient, type ClientOptions, type ShardedSet } from "./flotilla-client.js";
 export { RemoteGroup, type RemoteRequestOptions } from "./remote-group.js";
+export type { RemoteCommittedOptions } from "./remote-committed-stream.js";
 export { ClientSubjects, checkId } from "./client-subjects.js";
 export { fnv1a32, shardFor } from "./shard-router.js";
 export {
   CLIENT_PROTOCOL_VERSION,
+  committedRange,
   decodeControlRequest,
+  decodeEntriesRequest,
   decodeProposeRequest,
   decodeReadRequest,
   decodeReply,
   decodeWire,
   encodeWire,
+  type CommittedRange,
   type ControlRequest,
+  type WireCommittedEvent,
   type ProposeReply,
   type ProposeRequest,
   type ReadRequest,

@@ -9,6 +9,13 @@ import { CLIENT_PROTOCOL_VERSION, decodeReply, encodeWire, wireError } from "./c
 import type { GroupProposer } from "./group-proposer.js";
 import { backoffMs, isRetriableCode, isRetriableNatsError } from "./retry-policy.js";
 import { errorFromWire } from "./wire-errors.js";
+import type { Observable } from "rxjs";
+import type { CommittedEvent } from "@flotilla/runtime";
+import {
+  remoteCommitted$,
+  type CommittedSubjects,
+  type RemoteCommittedOptions,
+} from "./remote-committed-stream.js";
 
 /** Options of a remote request. */
 export interface RemoteRequestOptions {
@@ -38,7 +45,24 @@ export class RemoteGroup<
     private readonly readSubject: string,
     private readonly proposer: GroupProposer,
     private readonly defaults: { readonly timeoutMs: number; readonly attemptTimeoutMs: number },
+    private readonly committedSubjects: CommittedSubjects,
   ) {}
+
+  /**
+   * The group's committed application entries from `fromIndex`, in order, once each (a
+   * `snapshot` event first when the log is compacted past `fromIndex`), then live — the same
+   * contract as a local `committed$`, across leader changes and reconnections. Errors with
+   * `SubscriberLagError` past its buffer (resume from the last index seen).
+   */
+  committed$(options: RemoteCommittedOptions = {}): Observable<CommittedEvent> {
+    return remoteCommitted$(
+      this.nc,
+      this.groupId,
+      this.committedSubjects,
+      options,
+      this.defaults.attemptTimeoutMs,
+    );
+  }
 
   /**
    * Proposes `command` (encoded as msgpack) to the group's leader; resolves with the state

@@ -1,8 +1,9 @@
 /**
  * The node's side of the client protocol: for each group this node leads it answers
- * `g.<groupId>.propose` and `g.<groupId>.read` (subscribing on becoming leader, unsubscribing on
- * losing it, so the subject is the route), proposing each command with its session header so a
- * retry applies once. Bad input gets a typed `BAD_REQUEST` reply and a rate-limited log line;
+ * `g.<groupId>.propose`, `g.<groupId>.read` and `g.<groupId>.entries` (subscribing on becoming
+ * leader, unsubscribing on losing it, so the subject is the route), proposing each command with
+ * its session header so a retry applies once; it publishes what each round applied on
+ * `g.<groupId>.committed` and every leadership change on `g.<groupId>.events`. Bad input gets a typed `BAD_REQUEST` reply and a rate-limited log line;
  * nothing a client sends can stop the node.
  */
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
@@ -11,12 +12,13 @@ import type { Subscription as RxSubscription } from "rxjs";
 import {
   CLIENT_PROTOCOL_VERSION,
   ClientSubjects,
+  decodeEntriesRequest,
   decodeProposeRequest,
   decodeReadRequest,
   encodeWire,
   errorToWire,
 } from "@flotilla/client";
-import type { FlotillaNode, Group } from "@flotilla/runtime";
+import type { AppliedBatch, CommittedEvent, FlotillaNode, Group } from "@flotilla/runtime";
 
 /** A hosted group the service answers for. */
 export type ServedGroup = Group<unknown, unknown, unknown, unknown>;
@@ -25,16 +27,25 @@ export type ServedGroup = Group<unknown, unknown, unknown, unknown>;
 export interface ClientServiceStats {
   proposeRequests: number;
   readRequests: number;
+  entriesRequests: number;
   badRequests: number;
+  committedPublished: number;
 }
 
 /** Answers clients for the groups this node leads. */
 export class ClientService {
-  readonly stats: ClientServiceStats = { proposeRequests: 0, readRequests: 0, badRequests: 0 };
+  readonly stats: ClientServiceStats = {
+    proposeRequests: 0,
+    readRequests: 0,
+    entriesRequests: 0,
+    badRequests: 0,
+    committedPublished: 0,
+  };
   private readonly subjects: ClientSubjects;
   private readonly served = new Map<string, Subscription[]>();
   private readonly groups = new Map<string, ServedGroup>();
   private readonly leadership: RxSubscription;
+  private readonly applied: RxSubscription;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -43,9 +54,19 @@ export class ClientService {
     private readonly logger: Logger,
   ) {
     this.subjects = new ClientSubjects(cluster);
-    this.leadership = node.leadership$.subscribe(({ groupId, role }) => {
-      if (role === "leader") this.serve(groupId);
-      else this.unserve(groupId);
+    this.leadership = node.leadership$.subscribe((event) => {
+      if (event.role === "leader") this.serve(event.groupId);
+      else this.unserve(event.groupId);
+      this.publish(this.subjects.events(event.groupId), {
+        v: CLIENT_PROTOCOL_VERSION,
+        nodeId: node.nodeId,
+        leaderId: event.leaderId ?? null,
+        term: event.term,
+        role: event.role,
+      });
+    });
+    this.applied = node.applied$.subscribe((batch) => {
+      if (this.served.has(batch.groupId)) this.publishCommitted(batch);
     });
   }
 
@@ -59,6 +80,7 @@ export class ClientService {
   /** Stops answering for every group. */
   close(): void {
     this.leadership.unsubscribe();
+    this.applied.unsubscribe();
     for (const groupId of [...this.served.keys()]) this.unserve(groupId);
   }
 
@@ -74,7 +96,12 @@ export class ClientService {
         if (error === null) void this.read(groupId, msg);
       },
     });
-    this.served.set(groupId, [propose, read]);
+    const entries = this.nc.subscribe(this.subjects.entries(groupId), {
+      callback: (error, msg) => {
+        if (error === null) this.entries(groupId, msg);
+      },
+    });
+    this.served.set(groupId, [propose, read, entries]);
   }
 
   private unserve(groupId: string): void {
@@ -128,6 +155,73 @@ export class ClientService {
     }
   }
 
+  private entries(groupId: string, msg: Msg): void {
+    this.stats.entriesRequests++;
+    let request;
+    try {
+      request = decodeEntriesRequest(msg.data);
+    } catch (error) {
+      this.refuse(msg, groupId, "entries", error);
+      return;
+    }
+    try {
+      // Leave room for the envelope below max_payload.
+      const maxBytes = Math.min(request.maxBytes, Math.max(1024, this.maxPayload() - 4096));
+      const page = this.node.readCommitted(groupId, request.fromIndex, maxBytes);
+      const result = {
+        after: request.fromIndex - 1,
+        through: page.through,
+        events: page.events.map(wireEvent),
+      };
+      this.respond(msg, { v: CLIENT_PROTOCOL_VERSION, ok: true, result });
+    } catch (error) {
+      this.respond(msg, { v: CLIENT_PROTOCOL_VERSION, ok: false, error: errorToWire(error) });
+    }
+  }
+
+  /**
+   * Publishes what a round applied, cut below max_payload: each message covers its own range,
+   * so a subscriber can tell a lost message (a gap) from skipped no-op entries.
+   */
+  private publishCommitted(batch: AppliedBatch): void {
+    const subject = this.subjects.committed(batch.groupId);
+    const budget = Math.max(1024, this.maxPayload() - 4096);
+    let after = batch.after;
+    let chunk: ReturnType<typeof wireEvent>[] = [];
+    let bytes = 0;
+    for (const event of batch.events) {
+      if (chunk.length > 0 && bytes + event.data.byteLength + 64 > budget) {
+        const through = chunk[chunk.length - 1]?.index ?? after + 1;
+        this.publish(subject, { v: CLIENT_PROTOCOL_VERSION, after, through, events: chunk });
+        after = through;
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(wireEvent(event));
+      bytes += event.data.byteLength + 64;
+    }
+    this.publish(subject, {
+      v: CLIENT_PROTOCOL_VERSION,
+      after,
+      through: batch.through,
+      events: chunk,
+    });
+    this.stats.committedPublished++;
+  }
+
+  private publish(subject: string, message: unknown): void {
+    try {
+      this.nc.publish(subject, encodeWire(message));
+    } catch (error) {
+      // Too large even alone, or the connection is closing: subscribers recover from the gap.
+      this.logger.warn({ subject, err: error }, "publish failed");
+    }
+  }
+
+  private maxPayload(): number {
+    return this.nc.info?.max_payload ?? 1024 * 1024;
+  }
+
   private refuse(msg: Msg, groupId: string, what: string, error: unknown): void {
     this.stats.badRequests++;
     // One line per power of two: a flood of garbage does not flood the log.
@@ -156,4 +250,13 @@ export class ClientService {
       );
     }
   }
+}
+
+function wireEvent(event: CommittedEvent): {
+  type: "entry" | "snapshot";
+  index: number;
+  term: number;
+  data: Uint8Array;
+} {
+  return { type: event.type, index: event.index, term: event.term, data: event.data };
 }

@@ -42,6 +42,10 @@ export interface NodeProcessConfig {
   readonly electionTicks: number;
   /** Leader balancing period (0: off). */
   readonly leaderBalanceIntervalMs: number;
+  /** Applied entries between automatic snapshots. */
+  readonly snapshotEntriesThreshold: number;
+  /** Entries kept below a snapshot when compacting. */
+  readonly compactionTrailingEntries: number;
   readonly logLevel: string;
 }
 
@@ -62,7 +66,8 @@ export const NODE_USAGE = `usage: flotilla node [options]
   --kinds MODULE           module exporting more state machine kinds
   --user U --pass P | --token T | --creds FILE | --nkey-seed SEED   NATS credentials
   --tls-ca FILE [--tls-cert FILE --tls-key FILE]                    NATS TLS
-  --tick-ms N (100)  --election-ticks N (10)  --rebalance-ms N (10000; 0 off)  --log-level L (info)`;
+  --tick-ms N (100)  --election-ticks N (10)  --rebalance-ms N (10000; 0 off)  --log-level L (info)
+  --snapshot-entries N (10000)  --compaction-trailing N (1000)`;
 
 interface Partial {
   [key: string]: unknown;
@@ -134,6 +139,16 @@ export function parseNodeConfig(
       0,
     ),
     logLevel: text(pick("log-level", "FLOTILLA_LOG_LEVEL", "logLevel"), "info"),
+    snapshotEntriesThreshold: integer(
+      pick("snapshot-entries", "FLOTILLA_SNAPSHOT_ENTRIES", "snapshotEntriesThreshold") ?? 10_000,
+      "--snapshot-entries",
+    ),
+    compactionTrailingEntries: integer(
+      pick("compaction-trailing", "FLOTILLA_COMPACTION_TRAILING", "compactionTrailingEntries") ??
+        1000,
+      "--compaction-trailing",
+      0,
+    ),
   };
 }
 
@@ -183,6 +198,8 @@ const VALUE_FLAGS = new Set([
   "election-ticks",
   "rebalance-ms",
   "log-level",
+  "snapshot-entries",
+  "compaction-trailing",
 ]);
 
 function parseFlags(argv: readonly string[]): Partial {

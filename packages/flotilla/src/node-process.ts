@@ -64,6 +64,8 @@ export async function startNodeProcess(
     tickIntervalMs: config.tickIntervalMs,
     electionTicks: config.electionTicks,
     leaderBalanceIntervalMs: config.leaderBalanceIntervalMs,
+    snapshotEntriesThreshold: config.snapshotEntriesThreshold,
+    compactionTrailingEntries: config.compactionTrailingEntries,
   });
   const clients = new ClientService(nc, config.cluster, node, log);
   const stateMachines = new Map<string, AnyStateMachine>();

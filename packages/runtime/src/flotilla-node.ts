@@ -31,7 +31,8 @@ import { NodeLiveness } from "./node-liveness.js";
 import { Pending } from "./pending.js";
 import { encodePlain, encodeSession, type SessionHeader } from "./sessions/command-envelope.js";
 import { admitProposal, watchSignal } from "./admission.js";
-import { Replica, type ReplicaStatus } from "./replica.js";
+import { Replica, type AppliedBatch, type ReplicaStatus } from "./replica.js";
+import { readCommittedPage, type CommittedPage } from "./committed-page.js";
 import { persistSendApply, type ReplicaReady } from "./round.js";
 import { bytesCodec, type Codec, type StateMachine } from "./state-machine.js";
 import type { RaftBatch, Unsubscribe } from "./transport.js";
@@ -96,6 +97,7 @@ export class FlotillaNode {
   /** Groups whose `group()` call is creating them in storage. */
   private readonly starting = new Set<string>();
   private readonly leadershipSubject = new Subject<LeadershipEvent>();
+  private readonly appliedSubject = new Subject<AppliedBatch>();
   private readonly timer: TimerHandle;
   private readonly balanceTimer: TimerHandle | undefined;
   private readonly unsubscribeTransport: Unsubscribe;
@@ -150,6 +152,29 @@ export class FlotillaNode {
   /** Every leadership change of every group on this node (a hot stream; completes on stop). */
   get leadership$(): Observable<LeadershipEvent> {
     return this.leadershipSubject.asObservable();
+  }
+
+  /**
+   * What each round applied, per group: the index range it covers (`after`, `through`] and its
+   * application entries — for publishing committed streams to remote subscribers (no-op and
+   * configuration entries are covered by the range but carry no event). A hot stream; completes
+   * on stop.
+   */
+  get applied$(): Observable<AppliedBatch> {
+    return this.appliedSubject.asObservable();
+  }
+
+  /**
+   * A page of `groupId`'s committed history from `fromIndex` (a snapshot event first when the
+   * log is compacted past it), up to `maxBytes` of entries and never past the local applied
+   * index; see committed-page.ts.
+   *
+   * @throws {GroupNotFoundError} when the group is not hosted here.
+   */
+  readCommitted(groupId: string, fromIndex: number, maxBytes: number): CommittedPage {
+    const replica = this.replicas.get(groupId);
+    if (replica === undefined) throw new GroupNotFoundError(groupId);
+    return readCommittedPage(replica.storage, replica.appliedIndex(), fromIndex, maxBytes);
   }
 
   /** Round counters, and how many replicas sleep. */
@@ -238,6 +263,9 @@ export class FlotillaNode {
       deposedProposalGraceMs: this.options.deposedProposalGraceMs,
       logger: this.logger.child({ groupId }),
       onLeadership: (from, softState) => this.leadershipChanged(from, softState),
+      onApplied: (batch) => {
+        if (this.appliedSubject.observed) this.appliedSubject.next(batch);
+      },
     });
     this.replicas.set(groupId, replica);
     this.refreshPeers();
@@ -369,6 +397,7 @@ export class FlotillaNode {
     const error = new StoppedError(this.nodeId, cause === undefined ? undefined : { cause });
     for (const replica of this.replicas.values()) replica.close(error);
     this.leadershipSubject.complete();
+    this.appliedSubject.complete();
     await this.options.storage.close();
     this.state = "stopped";
   }

@@ -10,7 +10,8 @@ export {
 } from "./flotilla-node.js";
 export type { FlotillaNodeOptions } from "./node-options.js";
 export type { Group, RequestOptions } from "./group.js";
-export type { LeaderInfo, ReplicaStatus } from "./replica.js";
+export type { AppliedBatch, LeaderInfo, ReplicaStatus } from "./replica.js";
+export { readCommittedPage, type CommittedPage } from "./committed-page.js";
 export {
   planLeaderTransfers,
   type LeadershipView,

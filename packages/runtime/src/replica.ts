@@ -16,7 +16,7 @@ import {
   type SoftState,
 } from "@flotilla/raft";
 import type { GroupStorage, NodeStorage } from "@flotilla/storage-lmdb";
-import { CommittedFeed } from "./committed-feed.js";
+import { CommittedFeed, type CommittedEvent } from "./committed-feed.js";
 import { NotLeaderError, OverloadedError } from "./errors/errors.js";
 import { LeaderWorkers } from "./leader-workers.js";
 import { Mailbox } from "./mailbox.js";
@@ -94,6 +94,19 @@ export interface ReplicaOptions {
   readonly deposedProposalGraceMs: number;
   readonly logger: Logger;
   readonly onLeadership: LeadershipListener;
+  /** Called after each apply that moved the applied index (the node's `applied$`). */
+  readonly onApplied?: (batch: AppliedBatch) => void;
+}
+
+/** What one round applied in one group: the range it covers and its events. */
+export interface AppliedBatch {
+  readonly groupId: string;
+  /** The applied index before. */
+  readonly after: number;
+  /** The applied index now: every index in (after, through] is accounted for. */
+  readonly through: number;
+  /** A snapshot event (a restore) first if any, then application entries, in order. */
+  readonly events: readonly CommittedEvent[];
 }
 
 /** A replica actor. Only the node's round calls its methods. */
@@ -158,6 +171,11 @@ export class Replica {
   /** Latest `{ leaderId, term }` first, then every change. */
   get leader$(): Observable<LeaderInfo> {
     return this.leaderSubject.asObservable();
+  }
+
+  /** The group's storage, as the core reads it. */
+  get storage(): GroupStorage {
+    return this.options.storage;
   }
 
   /** The current leader as this replica knows it. */
@@ -304,17 +322,38 @@ export class Replica {
    * leadership change. Events for `committed$` wait for {@link flushStreams}.
    */
   apply(ready: Ready, nowMs: number): void {
-    if (ready.snapshot !== undefined) this.restore(ready);
+    const before = this.applied;
+    const events: CommittedEvent[] | undefined =
+      this.options.onApplied === undefined ? undefined : [];
+    if (ready.snapshot !== undefined) {
+      this.restore(ready);
+      const { index, term } = ready.snapshot.metadata;
+      events?.push({
+        type: "snapshot",
+        index,
+        term,
+        data: decodeSnapshot(ready.snapshot.data).state,
+      });
+    }
     for (const entry of ready.committedEntries) {
       if (entry.type === "normal") {
         const { outcome, command } = this.applyEntry(entry);
         this.applied = entry.index;
         this.proposals.applied(entry.index, entry.term, outcome);
         this.feed.applied({ index: entry.index, term: entry.term, data: command });
+        events?.push({ type: "entry", index: entry.index, term: entry.term, data: command });
       } else {
         this.applied = entry.index;
         this.proposals.applied(entry.index, entry.term, { ok: true, result: undefined });
       }
+    }
+    if (events !== undefined && this.applied > before) {
+      this.options.onApplied?.({
+        groupId: this.groupId,
+        after: before,
+        through: this.applied,
+        events,
+      });
     }
     this.snapshots.applied(ready.committedEntries);
     this.reads.confirmed(ready.readStates);
