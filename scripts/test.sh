@@ -7,14 +7,17 @@
 #   typecheck (1)  lint (1)  prettier --check (1)  vitest (1 per test)
 #   integration tests (1 per test; each test/integration/**/*.test.ts file in its own vitest run)
 #   demo --ci (1: exit 0 and the verification line with lost=0 diverged=0)
-#   simulator (1 per seed: seeds without a violation pass, seeds with one fail)
+#   simulator, core and runtime modes (1 per seed: seeds without a violation pass, seeds with
+#   one fail; plus 1 per mode: every coverage counter non-zero)
 #
-# Knobs (environment): FLOTILLA_SIM_SEEDS (default 300) and the per-step time bounds below.
+# Knobs (environment): FLOTILLA_SIM_SEEDS (default 300), FLOTILLA_SIM_RUNTIME_SEEDS (default 100)
+# and the per-step time bounds below.
 set -u
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
 SIM_SEEDS="${FLOTILLA_SIM_SEEDS:-300}"
+SIM_RUNTIME_SEEDS="${FLOTILLA_SIM_RUNTIME_SEEDS:-100}"
 # Every run has a bound (STYLE.md §8): a hung step fails instead of hanging CI.
 TYPECHECK_TIMEOUT_S="${FLOTILLA_TYPECHECK_TIMEOUT_S:-900}"
 LINT_TIMEOUT_S="${FLOTILLA_LINT_TIMEOUT_S:-900}"
@@ -175,38 +178,44 @@ else
   record "demo --ci (verification line)" 0 1
 fi
 
-# The simulator prints "sim: N seeds, V violations"; each seed is one check.
-step "simulator: npm run sim -- --seeds $SIM_SEEDS"
-SIM_LOG="$TMP_DIR/sim.log"
-bounded "$SIM_TIMEOUT_S" npm run sim -- --seeds "$SIM_SEEDS" 2>&1 | tee "$SIM_LOG"
-SIM_STATUS="${PIPESTATUS[0]}"
-explain_status "simulator" "$SIM_STATUS" "$SIM_TIMEOUT_S"
-SIM_LINE="$(grep -E '^sim: [0-9]+ seeds, [0-9]+ violations?' "$SIM_LOG" | tail -n 1)"
-if [[ "$SIM_LINE" =~ ^sim:\ ([0-9]+)\ seeds,\ ([0-9]+)\ violation ]]; then
-  SIM_SEEDS_RUN="${BASH_REMATCH[1]}"
-  SIM_VIOLATIONS="${BASH_REMATCH[2]}"
-  SIM_FAILED="$SIM_VIOLATIONS"
-  if [ "$SIM_STATUS" -ne 0 ] && [ "$SIM_VIOLATIONS" -eq 0 ]; then
-    echo "simulator: exit status $SIM_STATUS with no violation reported: counted as 1 failure"
-    SIM_FAILED=1
+# run_sim NAME LOG ARGS...: one simulator run; each seed is one check ("sim: N seeds, V
+# violations"), then one check that every coverage counter of the run is non-zero, so a
+# simulator that quietly stops injecting a fault or exercising a feature fails here.
+run_sim() {
+  local name="$1" log="$2" status line seeds_run violations failed passed coverage
+  shift 2
+  step "$name: npm run sim -- $*"
+  bounded "$SIM_TIMEOUT_S" npm run sim -- "$@" 2>&1 | tee "$log"
+  status="${PIPESTATUS[0]}"
+  explain_status "$name" "$status" "$SIM_TIMEOUT_S"
+  line="$(grep -E '^sim: [0-9]+ seeds, [0-9]+ violations?' "$log" | tail -n 1)"
+  if [[ "$line" =~ ^sim:\ ([0-9]+)\ seeds,\ ([0-9]+)\ violation ]]; then
+    seeds_run="${BASH_REMATCH[1]}"
+    violations="${BASH_REMATCH[2]}"
+    failed="$violations"
+    if [ "$status" -ne 0 ] && [ "$violations" -eq 0 ]; then
+      echo "$name: exit status $status with no violation reported: counted as 1 failure"
+      failed=1
+    fi
+    passed=$((seeds_run - violations))
+    if [ "$passed" -lt 0 ]; then passed=0; fi
+    record "$name ($seeds_run seeds)" "$passed" "$failed"
+  else
+    echo "$name: no 'sim: N seeds, V violations' summary line (exit $status)"
+    record "$name" 0 1
   fi
-  SIM_PASSED=$((SIM_SEEDS_RUN - SIM_VIOLATIONS))
-  if [ "$SIM_PASSED" -lt 0 ]; then SIM_PASSED=0; fi
-  record "simulator ($SIM_SEEDS_RUN seeds)" "$SIM_PASSED" "$SIM_FAILED"
-else
-  echo "simulator: no 'sim: N seeds, V violations' summary line (exit $SIM_STATUS)"
-  record "simulator" 0 1
-fi
+  coverage="$(grep -E '^coverage: ' "$log" | tail -n 1)"
+  echo "$coverage"
+  if [ -n "$coverage" ] && ! grep -qE '=0( |$)' <<<"$coverage"; then
+    record "$name coverage (every counter > 0)" 1 0
+  else
+    echo "$name coverage: a counter is zero, or the coverage line is missing"
+    record "$name coverage (every counter > 0)" 0 1
+  fi
+}
 
-# The CI run itself must have exercised every kind of fault and feature the simulator injects:
-# a simulator that quietly stops injecting faults fails here. One check.
-COVERAGE_LINE="$(grep -E '^coverage: ' "$SIM_LOG" | tail -n 1)"
-echo "$COVERAGE_LINE"
-if [ -n "$COVERAGE_LINE" ] && ! grep -qE '=0( |$)' <<<"$COVERAGE_LINE"; then
-  record "simulator coverage (every counter > 0)" 1 0
-else
-  echo "simulator coverage: a counter is zero, or the coverage line is missing"
-  record "simulator coverage (every counter > 0)" 0 1
-fi
+# The core simulator, then the simulator driving the runtime (real FlotillaNode hosts).
+run_sim "simulator" "$TMP_DIR/sim.log" --seeds "$SIM_SEEDS"
+run_sim "runtime simulator" "$TMP_DIR/sim-runtime.log" --runtime --seeds "$SIM_RUNTIME_SEEDS"
 
 finish

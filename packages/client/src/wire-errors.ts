@@ -8,6 +8,7 @@ import {
   CommandFailedError,
   GroupNotFoundError,
   InvalidIdError,
+  MembershipChangeRefusedError,
   NotLeaderError,
   OverloadedError,
   ProposalDroppedError,
@@ -28,6 +29,7 @@ export interface WireError {
   readonly index?: number;
   readonly term?: number;
   readonly errorName?: string;
+  readonly reason?: string;
 }
 
 /** Encodes any rejection: a Flotilla error keeps its code and fields; anything else fails the command. */
@@ -35,7 +37,7 @@ export function errorToWire(error: unknown): WireError {
   if (isFlotillaError(error)) {
     const fields = error as unknown as Record<string, unknown>;
     const wire: Record<string, unknown> = { code: error.code, message: error.message };
-    for (const key of ["groupId", "leaderHint", "index", "term", "errorName"]) {
+    for (const key of ["groupId", "leaderHint", "index", "term", "errorName", "reason"]) {
       const value = fields[key];
       if (typeof value === "string" || typeof value === "number") wire[key] = value;
     }
@@ -70,6 +72,12 @@ export function errorFromWire(wire: WireError): Error {
       return new StoppedError(wire.message);
     case "INVALID_ID":
       return new InvalidIdError("id", wire.message);
+    case "MEMBERSHIP_CHANGE_REFUSED":
+      return new MembershipChangeRefusedError(
+        groupId,
+        wire.reason === "change-pending" ? "change-pending" : "invalid-change",
+        wire.message,
+      );
     case "COMMAND_FAILED":
       return new CommandFailedError(wire.errorName ?? "Error", wire.message);
     default:

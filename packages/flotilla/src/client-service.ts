@@ -77,6 +77,12 @@ export class ClientService {
     if (status?.role === "leader") this.serve(group.groupId);
   }
 
+  /** Forgets a group no longer hosted here. */
+  remove(groupId: string): void {
+    this.unserve(groupId);
+    this.groups.delete(groupId);
+  }
+
   /** Stops answering for every group. */
   close(): void {
     this.leadership.unsubscribe();

@@ -6,7 +6,13 @@
  * - `transfer-leader` with `groupId`, `to` → starts a leadership transfer (this node must lead);
  * - `rebalance` → `{ transfers }` started to shed this node's excess leadership;
  * - `state` with `groupId` → `{ appliedIndex, snapshot }`: the replica's state machine snapshot
- *   (for checks and debugging: it is the whole state).
+ *   (for checks and debugging: it is the whole state);
+ * - `add-learner`, `promote`, `remove-member` with `groupId`, `nodeId` → a membership change
+ *   (this node must lead the group; a change still in progress is waited for, bounded);
+ * - `create-group` with `groupId`, `kind`, `members` → hosts the group here (send it to every
+ *   member; a node joining an existing group is created with the current voters and then added
+ *   as a learner by the leader);
+ * - `delete-group` with `groupId` → stops hosting it here and deletes its data.
  *
  * Unknown ops and bad input get a typed error reply. Who may publish here is a NATS permission
  * (docs/security.md): operators, not clients.
@@ -20,7 +26,14 @@ import {
   encodeWire,
   errorToWire,
 } from "@flotilla/client";
-import { BadRequestError, GroupNotFoundError, type FlotillaNode } from "@flotilla/runtime";
+import {
+  BadRequestError,
+  GroupNotFoundError,
+  isMembershipChangeRefusedError,
+  type FlotillaNode,
+} from "@flotilla/runtime";
+import type { NodeChange, NodeId } from "@flotilla/raft";
+import type { GroupSpec } from "./node-config.js";
 import type { AnyStateMachine } from "./kinds/state-machine-kinds.js";
 
 /** What the control service reads besides the node. */
@@ -30,7 +43,14 @@ export interface ControlContext {
   readonly stateMachines: ReadonlyMap<string, AnyStateMachine>;
   /** Extra counters for `status`. */
   readonly stats: () => Record<string, unknown>;
+  /** Hosts a new group here (and records it). */
+  readonly createGroup: (spec: GroupSpec) => Promise<void>;
+  /** Stops hosting a group here (and forgets it). */
+  readonly deleteGroup: (groupId: string) => Promise<void>;
 }
+
+/** How long a membership change waits for the previous one to apply. */
+const MEMBERSHIP_RETRY_MS = 10_000;
 
 /** Answers operator requests addressed to this node. */
 export class ControlService {
@@ -89,6 +109,35 @@ export class ControlService {
         if (machine === undefined || status === undefined) throw new GroupNotFoundError(groupId);
         return { appliedIndex: status.appliedIndex, snapshot: machine.snapshot() };
       }
+      case "add-learner":
+      case "promote":
+      case "remove-member": {
+        const groupId = stringField(request, "groupId");
+        const target = stringField(request, "nodeId") as NodeId;
+        const type =
+          request["op"] === "add-learner"
+            ? "add-learner"
+            : request["op"] === "promote"
+              ? "add-voter"
+              : "remove";
+        await changeWhenReady(node, groupId, [{ type, nodeId: target }]);
+        return { changed: true };
+      }
+      case "create-group": {
+        const members = request["members"];
+        if (!Array.isArray(members) || !members.every((m) => typeof m === "string")) {
+          throw new BadRequestError("members must be an array of node ids");
+        }
+        await this.context.createGroup({
+          groupId: stringField(request, "groupId"),
+          kind: stringField(request, "kind"),
+          members,
+        });
+        return { created: true };
+      }
+      case "delete-group":
+        await this.context.deleteGroup(stringField(request, "groupId"));
+        return { deleted: true };
       default:
         throw new BadRequestError(`unknown op ${String(request["op"])}`);
     }
@@ -99,4 +148,23 @@ function stringField(request: Record<string, unknown>, name: string): string {
   const value = request[name];
   if (typeof value !== "string") throw new BadRequestError(`${name} must be a string`);
   return value;
+}
+
+/** Changes membership, waiting (bounded) while the previous change is still in progress. */
+async function changeWhenReady(
+  node: FlotillaNode,
+  groupId: string,
+  changes: readonly NodeChange[],
+): Promise<void> {
+  const deadline = Date.now() + MEMBERSHIP_RETRY_MS;
+  for (;;) {
+    try {
+      await node.changeMembership(groupId, changes);
+      return;
+    } catch (error) {
+      const pending = isMembershipChangeRefusedError(error) && error.reason === "change-pending";
+      if (!pending || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }

@@ -14,7 +14,7 @@ import {
   type NatsConnection,
 } from "@nats-io/transport-node";
 import { pino, type Logger } from "pino";
-import { FlotillaNode } from "@flotilla/runtime";
+import { BadRequestError, FlotillaNode } from "@flotilla/runtime";
 import { LmdbNodeStorage } from "@flotilla/storage-lmdb";
 import { NatsTransport } from "@flotilla/transport-nats";
 import { ClientService } from "./client-service.js";
@@ -69,8 +69,10 @@ export async function startNodeProcess(
   });
   const clients = new ClientService(nc, config.cluster, node, log);
   const stateMachines = new Map<string, AnyStateMachine>();
-  for (const spec of groups) {
-    const stateMachine = (kinds.get(spec.kind) as () => AnyStateMachine)();
+  const hostGroup = async (spec: GroupSpec): Promise<void> => {
+    const factory = kinds.get(spec.kind);
+    if (factory === undefined) throw new BadRequestError(`unknown kind ${spec.kind}`);
+    const stateMachine = factory();
     const group = await node.group(spec.groupId, {
       members: spec.members,
       stateMachine,
@@ -78,7 +80,8 @@ export async function startNodeProcess(
     });
     stateMachines.set(spec.groupId, stateMachine);
     clients.add(group);
-  }
+  };
+  for (const spec of groups) await hostGroup(spec);
   const control = new ControlService(
     nc,
     config.cluster,
@@ -86,6 +89,20 @@ export async function startNodeProcess(
       node,
       stateMachines,
       stats: () => ({ clientService: clients.stats, transport: transport.stats() }),
+      createGroup: async (spec) => {
+        if (stateMachines.has(spec.groupId)) return;
+        await hostGroup(spec);
+        groups.push(spec);
+        await writeHostedGroups(config.dataDir, groups);
+      },
+      deleteGroup: async (groupId) => {
+        clients.remove(groupId);
+        await node.removeGroup(groupId);
+        stateMachines.delete(groupId);
+        const at = groups.findIndex((spec) => spec.groupId === groupId);
+        if (at >= 0) groups.splice(at, 1);
+        await writeHostedGroups(config.dataDir, groups);
+      },
     },
     log,
   );

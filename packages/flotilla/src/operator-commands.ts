@@ -16,6 +16,9 @@ import type { ReplicaStatus } from "@flotilla/runtime";
 export const OPERATOR_USAGE = `  status --nodes N1,N2,…                  groups × nodes: leader, term, commit/applied, lag, quiesced
   transfer-leader --node N --group G --to T   hand G's leadership from N (its leader) to T
   rebalance --nodes N1,N2,…               every node sheds leadership above its fair share
+  create-group --group G --kind K --members N1,N2,N3 [--nodes N1,…]   host G on each node (default: its members)
+  delete-group --group G --nodes N1,…     stop hosting G there and delete its data
+  add-learner|promote|remove-member --group G --node N --nodes N1,…   membership change, sent to G's leader
 common options: --cluster NAME (flotilla)  --nats URLS (127.0.0.1:4222)  --json  --timeout-ms N (2000)`;
 
 /** Runs an operator command; returns the exit code. */
@@ -82,6 +85,36 @@ export async function runOperatorCommand(
         );
         return 0;
       }
+      case "create-group": {
+        const members = list(flags.get("members"));
+        const nodes = flags.has("nodes") ? list(flags.get("nodes")) : members;
+        for (const nodeId of nodes) {
+          await ask(nodeId, {
+            op: "create-group",
+            groupId: required(flags, "group"),
+            kind: required(flags, "kind"),
+            members,
+          });
+        }
+        console.log(json ? JSON.stringify({ created: nodes }) : `created on ${nodes.join(", ")}`);
+        return 0;
+      }
+      case "delete-group": {
+        const nodes = list(flags.get("nodes"));
+        for (const nodeId of nodes)
+          await ask(nodeId, { op: "delete-group", groupId: required(flags, "group") });
+        console.log(json ? JSON.stringify({ deleted: nodes }) : `deleted on ${nodes.join(", ")}`);
+        return 0;
+      }
+      case "add-learner":
+      case "promote":
+      case "remove-member": {
+        const groupId = required(flags, "group");
+        const leader = await leaderOf(groupId, list(flags.get("nodes")), ask);
+        const result = await ask(leader, { op: command, groupId, nodeId: required(flags, "node") });
+        console.log(json ? JSON.stringify(result) : `${command} done (through ${leader})`);
+        return 0;
+      }
       default:
         console.error(`unknown command ${command}\n${OPERATOR_USAGE}`);
         return 2;
@@ -127,6 +160,24 @@ function statusTable(
   for (const answer of answers)
     if ("error" in answer) lines.push(`${answer.nodeId}: ${answer.error}`);
   return lines.join("\n");
+}
+
+/** The node among `nodes` that leads `groupId`, by asking each for its status. */
+async function leaderOf(
+  groupId: string,
+  nodes: readonly string[],
+  ask: (nodeId: string, request: Record<string, unknown>) => Promise<unknown>,
+): Promise<string> {
+  for (const nodeId of nodes) {
+    try {
+      const status = (await ask(nodeId, { op: "status" })) as { groups: ReplicaStatus[] };
+      const replica = status.groups.find((g) => g.groupId === groupId);
+      if (replica?.role === "leader") return nodeId;
+    } catch {
+      // Down or slow: ask the next one.
+    }
+  }
+  throw new Error(`no leader of ${groupId} among ${nodes.join(", ")}`);
 }
 
 function parse(argv: readonly string[]): Map<string, string> {

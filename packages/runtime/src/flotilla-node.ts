@@ -11,6 +11,7 @@ import {
   SeededRandom,
   isValidId,
   membershipOf,
+  type NodeChange,
   type NodeId,
   type Role,
   type SoftState,
@@ -333,6 +334,54 @@ export class FlotillaNode {
       this.touch(replica);
     }
     return pending.promise as Promise<void>;
+  }
+
+  /**
+   * Changes `groupId`'s membership (this replica must lead): add voters or learners, remove
+   * members. A change of voters goes through joint consensus, which the leader leaves by
+   * itself. Resolves when the change applied here; rejects with
+   * `MembershipChangeRefusedError` (`change-pending`: one at a time — retry once the last one
+   * applied; `invalid-change`), `NotLeaderError`, `ProposalTimeoutError`, `StoppedError`.
+   *
+   * @example
+   * await node.changeMembership("orders-7", [{ type: "add-learner", nodeId: nodeId("n4") }]);
+   */
+  changeMembership(
+    groupId: string,
+    changes: readonly NodeChange[],
+    requestOptions: RequestOptions = {},
+  ): Promise<void> {
+    const replica = this.replicas.get(groupId);
+    if (replica === undefined) return Promise.reject(new GroupNotFoundError(groupId));
+    if (this.state !== "running") return Promise.reject(new StoppedError(this.nodeId));
+    for (const change of changes) {
+      if (!isValidId(change.nodeId))
+        return Promise.reject(new InvalidIdError("node", change.nodeId));
+    }
+    const pending = this.newPending(requestOptions);
+    if (!pending.settled && replica.enqueue({ type: "membership", changes, pending })) {
+      this.touch(replica);
+    }
+    return pending.promise.then(() => {
+      this.refreshPeers();
+    });
+  }
+
+  /**
+   * Stops hosting `groupId` here and deletes its storage: pending requests reject with
+   * `GroupNotFoundError`, its streams complete. Remove this node from the group's membership
+   * first, or the group still counts on it.
+   */
+  async removeGroup(groupId: string): Promise<void> {
+    const replica = this.replicas.get(groupId);
+    if (replica === undefined) throw new GroupNotFoundError(groupId);
+    if (this.roundInFlight !== undefined) await this.roundInFlight;
+    this.replicas.delete(groupId);
+    this.dirty.delete(replica);
+    await replica.snapshotSettled();
+    replica.close(new GroupNotFoundError(groupId));
+    await this.options.storage.removeGroups([groupId]);
+    this.refreshPeers();
   }
 
   /**

@@ -43,6 +43,8 @@ export {
   BadRequestError,
   CommandFailedError,
   GroupNotFoundError,
+  MembershipChangeRefusedError,
+  isMembershipChangeRefusedError,
   InvalidIdError,
   NotLeaderError,
   OverloadedError,

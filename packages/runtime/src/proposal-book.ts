@@ -23,37 +23,48 @@ interface AcceptedProposal {
 export type ApplyOutcome =
   { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: unknown };
 
-/** Accepted proposals of one replica, by log index. */
+/**
+ * Accepted proposals of one replica, by log index. Several may wait at one index, from
+ * different terms: a deposed leader's proposal still in its grace period, and the proposal this
+ * replica accepted at the same index after leading again (found by the runtime simulator, seed
+ * 3237; a map of one proposal per index lost the first one's future).
+ */
 export class ProposalBook {
-  private readonly byIndex = new Map<number, AcceptedProposal>();
+  private readonly byIndex = new Map<number, AcceptedProposal[]>();
+  private count = 0;
 
   constructor(private readonly groupId: string) {}
 
   /** How many wait here (a replica with any may not quiesce: their deadlines need ticks). */
   get size(): number {
-    return this.byIndex.size;
+    return this.count;
   }
 
   /** Tracks a proposal the core accepted at `index` in `term`. */
   accepted(pending: Pending<unknown>, index: number, term: number): void {
-    this.byIndex.set(index, { pending, term, unknownAfterMs: undefined });
-    pending.onSettled(() => {
-      if (this.byIndex.get(index)?.pending === pending) this.byIndex.delete(index);
-    });
+    const proposal: AcceptedProposal = { pending, term, unknownAfterMs: undefined };
+    const waiting = this.byIndex.get(index);
+    if (waiting === undefined) this.byIndex.set(index, [proposal]);
+    else waiting.push(proposal);
+    this.count++;
+    pending.onSettled(() => this.forget(index, proposal));
   }
 
-  /** The entry at `index` from `term` applied with `outcome`. */
+  /**
+   * The entry at `index` from `term` applied with `outcome`: the proposal of that term gets it;
+   * any other waiting there was overwritten and never applies (Log Matching).
+   */
   applied(index: number, term: number, outcome: ApplyOutcome): void {
-    const proposal = this.byIndex.get(index);
-    if (proposal === undefined) return;
-    this.byIndex.delete(index);
-    if (proposal.term !== term) {
-      // A new leader's entry replaced ours at this index: ours never applies (Log Matching).
-      proposal.pending.reject(new ProposalDroppedError(this.groupId, index, proposal.term));
-    } else if (outcome.ok) {
-      proposal.pending.resolve(outcome.result);
-    } else {
-      proposal.pending.reject(outcome.error);
+    const waiting = this.byIndex.get(index);
+    if (waiting === undefined) return;
+    for (const proposal of [...waiting]) {
+      if (proposal.term !== term) {
+        proposal.pending.reject(new ProposalDroppedError(this.groupId, index, proposal.term));
+      } else if (outcome.ok) {
+        proposal.pending.resolve(outcome.result);
+      } else {
+        proposal.pending.reject(outcome.error);
+      }
     }
   }
 
@@ -64,7 +75,9 @@ export class ProposalBook {
    * it rejects with `ProposalOutcomeUnknownError`.
    */
   leadershipLost(nowMs: number, graceMs: number): void {
-    for (const proposal of this.byIndex.values()) proposal.unknownAfterMs ??= nowMs + graceMs;
+    for (const waiting of this.byIndex.values()) {
+      for (const proposal of waiting) proposal.unknownAfterMs ??= nowMs + graceMs;
+    }
     this.expire(nowMs);
   }
 
@@ -74,23 +87,38 @@ export class ProposalBook {
    * once leadership was lost).
    */
   expire(nowMs: number): void {
-    for (const [index, proposal] of [...this.byIndex]) {
-      const { pending, term, unknownAfterMs } = proposal;
-      if (unknownAfterMs !== undefined && nowMs >= unknownAfterMs) {
-        pending.reject(new ProposalOutcomeUnknownError(this.groupId, index, term));
-      } else if (nowMs >= pending.deadlineMs) {
-        pending.reject(
-          unknownAfterMs === undefined
-            ? new ProposalTimeoutError(this.groupId, pending.timeoutMs)
-            : new ProposalOutcomeUnknownError(this.groupId, index, term),
-        );
+    for (const [index, waiting] of [...this.byIndex]) {
+      for (const proposal of [...waiting]) {
+        const { pending, term, unknownAfterMs } = proposal;
+        if (unknownAfterMs !== undefined && nowMs >= unknownAfterMs) {
+          pending.reject(new ProposalOutcomeUnknownError(this.groupId, index, term));
+        } else if (nowMs >= pending.deadlineMs) {
+          pending.reject(
+            unknownAfterMs === undefined
+              ? new ProposalTimeoutError(this.groupId, pending.timeoutMs)
+              : new ProposalOutcomeUnknownError(this.groupId, index, term),
+          );
+        }
       }
     }
   }
 
   /** Rejects everything with `error` (the node stops). */
   rejectAll(error: unknown): void {
-    for (const proposal of [...this.byIndex.values()]) proposal.pending.reject(error);
+    for (const waiting of [...this.byIndex.values()]) {
+      for (const proposal of [...waiting]) proposal.pending.reject(error);
+    }
     this.byIndex.clear();
+    this.count = 0;
+  }
+
+  private forget(index: number, proposal: AcceptedProposal): void {
+    const waiting = this.byIndex.get(index);
+    if (waiting === undefined) return;
+    const at = waiting.indexOf(proposal);
+    if (at < 0) return;
+    waiting.splice(at, 1);
+    this.count--;
+    if (waiting.length === 0) this.byIndex.delete(index);
   }
 }

@@ -8,7 +8,9 @@ import { BehaviorSubject, type Observable } from "rxjs";
 import type { Logger } from "pino";
 import {
   allMembers,
+  Rejection,
   type Message,
+  type NodeChange,
   type NodeId,
   type Raft,
   type Ready,
@@ -17,7 +19,7 @@ import {
 } from "@flotilla/raft";
 import type { GroupStorage, NodeStorage } from "@flotilla/storage-lmdb";
 import { CommittedFeed, type CommittedEvent } from "./committed-feed.js";
-import { NotLeaderError, OverloadedError } from "./errors/errors.js";
+import { MembershipChangeRefusedError, NotLeaderError, OverloadedError } from "./errors/errors.js";
 import { LeaderWorkers } from "./leader-workers.js";
 import { Mailbox } from "./mailbox.js";
 import type { Pending } from "./pending.js";
@@ -53,7 +55,12 @@ export type ReplicaInput =
       readonly query: unknown;
       readonly pending: Pending<unknown>;
     }
-  | { readonly type: "transfer"; readonly to: NodeId; readonly pending: Pending<unknown> };
+  | { readonly type: "transfer"; readonly to: NodeId; readonly pending: Pending<unknown> }
+  | {
+      readonly type: "membership";
+      readonly changes: readonly NodeChange[];
+      readonly pending: Pending<unknown>;
+    };
 
 /** One replica's state, for operators (`node.status()`) and dashboards. */
 export interface ReplicaStatus {
@@ -245,6 +252,9 @@ export class Replica {
           break;
         case "transfer":
           this.transfer(input.to, input.pending);
+          break;
+        case "membership":
+          this.changeMembership(input.changes, input.pending);
           break;
       }
     }
@@ -445,6 +455,27 @@ export class Replica {
       return;
     }
     this.reads.requested(context, query, pending);
+  }
+
+  private changeMembership(changes: readonly NodeChange[], pending: Pending<unknown>): void {
+    if (pending.settled) return;
+    const outcome = this.raft.changeMembership(changes);
+    if (outcome.type === "accepted") {
+      // Settles when the configuration entry applies (or is overwritten), like a proposal.
+      this.proposals.accepted(pending, outcome.index, outcome.term);
+    } else if (outcome.type === "rejected" && outcome.reason === Rejection.ChangePending) {
+      pending.reject(
+        new MembershipChangeRefusedError(this.groupId, "change-pending", outcome.detail),
+      );
+    } else if (outcome.type === "rejected" && outcome.reason === Rejection.InvalidChange) {
+      pending.reject(
+        new MembershipChangeRefusedError(this.groupId, "invalid-change", outcome.detail),
+      );
+    } else if (outcome.type === "rejected") {
+      pending.reject(proposeRejection(this.groupId, outcome));
+    } else {
+      pending.reject(new NotLeaderError(this.groupId, outcome.to));
+    }
   }
 
   private transfer(to: NodeId, pending: Pending<unknown>): void {

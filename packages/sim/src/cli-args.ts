@@ -12,7 +12,8 @@ export class UsageError extends Error {
 
 /** The usage text. */
 export const USAGE =
-  "usage: npm run sim -- --seeds N [--start S] [--verbose] [--nodes 3|5] [--groups G] [--steps K] [--<world-parameter> V]";
+  "usage: npm run sim -- --seeds N [--start S] [--verbose] [--nodes 3|5] [--groups G] [--steps K] [--<world-parameter> V]\n" +
+  "       npm run sim -- --runtime --seeds N ... (real runtime hosts; see src/runtime/)";
 
 /**
  * Parses `argv` (without the node and script paths).

@@ -219,6 +219,32 @@ export class BadRequestError extends FlotillaError {
   }
 }
 
+/**
+ * The leader refused a membership change: another is still in progress (`change-pending`:
+ * retry once it applied) or the change is impossible from the current membership
+ * (`invalid-change`, with the reason). Certainly not applied.
+ */
+export class MembershipChangeRefusedError extends FlotillaError {
+  override readonly name = "MembershipChangeRefusedError";
+  readonly code = ErrorCode.MembershipChangeRefused;
+  readonly groupId: string;
+  readonly reason: "change-pending" | "invalid-change";
+
+  constructor(
+    groupId: string,
+    reason: "change-pending" | "invalid-change",
+    detail: string | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `membership change of group ${groupId} refused: ${reason}${detail === undefined ? "" : ` (${detail})`}`,
+      options,
+    );
+    this.groupId = groupId;
+    this.reason = reason;
+  }
+}
+
 export function isNotLeaderError(error: unknown): error is NotLeaderError {
   return hasErrorCode(error, ErrorCode.NotLeader);
 }
@@ -265,4 +291,9 @@ export function isCommandFailedError(error: unknown): error is CommandFailedErro
 }
 export function isBadRequestError(error: unknown): error is BadRequestError {
   return hasErrorCode(error, ErrorCode.BadRequest);
+}
+export function isMembershipChangeRefusedError(
+  error: unknown,
+): error is MembershipChangeRefusedError {
+  return hasErrorCode(error, ErrorCode.MembershipChangeRefused);
 }

@@ -18,6 +18,7 @@ export const ErrorCode = {
   InvalidId: "INVALID_ID",
   CommandFailed: "COMMAND_FAILED",
   BadRequest: "BAD_REQUEST",
+  MembershipChangeRefused: "MEMBERSHIP_CHANGE_REFUSED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
