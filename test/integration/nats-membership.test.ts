@@ -1,0 +1,166 @@
+/**
+ * Membership end to end over a real nats-server, while a client writes: a fourth node joins a
+ * group as a learner and catches up through a snapshot (the log is compacted), is promoted to
+ * voter, and an old member is removed — each step through the control subject, as
+ * `flotilla add-learner | promote | remove-member` send it. Every acknowledged write is on every
+ * member afterwards. The nodes run `startNodeProcess` (what `flotilla node` runs) in this
+ * process.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pino } from "pino";
+import {
+  CLIENT_PROTOCOL_VERSION,
+  ClientSubjects,
+  FlotillaClient,
+  decodeReply,
+  decodeWire,
+  encodeWire,
+} from "@flotilla/client";
+import { NatsServer } from "@flotilla/testkit";
+import { parseNodeConfig, startNodeProcess, type RunningNode } from "flotilla";
+
+const CLUSTER = "members";
+const GROUP = "m-0";
+const FOUNDERS = ["n1", "n2", "n3"];
+
+let server: NatsServer;
+let root: string;
+let client: FlotillaClient;
+const running = new Map<string, RunningNode>();
+
+async function startNode(nodeId: string, shards: string | undefined): Promise<void> {
+  const flags = [
+    "--node-id",
+    nodeId,
+    "--cluster",
+    CLUSTER,
+    "--nats",
+    server.url,
+    "--data-dir",
+    join(root, nodeId),
+    "--tick-ms",
+    "50",
+    "--rebalance-ms",
+    "0",
+    "--snapshot-entries",
+    "40",
+    "--compaction-trailing",
+    "0",
+  ];
+  if (shards !== undefined) flags.push("--shards", shards);
+  running.set(
+    nodeId,
+    await startNodeProcess(parseNodeConfig(flags, {}), pino({ level: "silent" })),
+  );
+}
+
+async function control(nodeId: string, request: Record<string, unknown>): Promise<unknown> {
+  const message = await client.nc.request(
+    new ClientSubjects(CLUSTER).control(nodeId),
+    encodeWire({ v: CLIENT_PROTOCOL_VERSION, ...request }),
+    { timeout: 15_000 },
+  );
+  const reply = decodeReply(message.data);
+  if (reply["ok"] !== true) throw new Error(`${String(request["op"])}: ${JSON.stringify(reply)}`);
+  return reply["result"];
+}
+
+function statusOf(nodeId: string) {
+  return running
+    .get(nodeId)!
+    .node.status()
+    .find((s) => s.groupId === GROUP);
+}
+
+function leader(): string {
+  for (const nodeId of running.keys()) if (statusOf(nodeId)?.role === "leader") return nodeId;
+  throw new Error("no leader");
+}
+
+async function until(predicate: () => boolean, what: string, boundMs = 30_000): Promise<void> {
+  const deadline = Date.now() + boundMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`not reached within ${boundMs} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+beforeAll(async () => {
+  server = await NatsServer.start();
+  root = await mkdtemp(join(tmpdir(), "flotilla-members-"));
+  for (const nodeId of FOUNDERS) await startNode(nodeId, `m:1:kv:${FOUNDERS.join(",")}`);
+  client = await FlotillaClient.connect({ cluster: CLUSTER, nats: { servers: server.url } });
+}, 60_000);
+
+afterAll(async () => {
+  await client?.close();
+  for (const node of running.values()) await node.shutDown();
+  await server?.dispose();
+  if (root !== undefined) await rm(root, { recursive: true, force: true });
+});
+
+describe("membership over NATS while a client writes", () => {
+  it("adds a learner that catches up through a snapshot, promotes it, removes an old member, and keeps every acknowledged write", async () => {
+    const group = client.group<{ op: string; key: string; value: number }, unknown>(GROUP);
+    const acknowledged: string[] = [];
+    let writing = true;
+    let sequence = 0;
+    const writer = (async () => {
+      while (writing) {
+        const key = `k${sequence++}`;
+        await group.propose({ op: "put", key, value: sequence });
+        acknowledged.push(key);
+      }
+    })();
+    await until(() => acknowledged.length >= 150, "150 writes (the log is compacted by now)");
+
+    // A fourth node joins: hosted with the current voters, then added by the leader.
+    await startNode("n4", undefined);
+    await control("n4", { op: "create-group", groupId: GROUP, kind: "kv", members: FOUNDERS });
+    await control(leader(), { op: "add-learner", groupId: GROUP, nodeId: "n4" });
+    await until(
+      () =>
+        (statusOf("n4")?.appliedIndex ?? 0) >= (statusOf(leader())?.commitIndex ?? Infinity) - 5,
+      "the learner caught up",
+    );
+    // It got there through a snapshot: its history starts with one.
+    expect(running.get("n4")!.node.readCommitted(GROUP, 1, 1024).events[0]?.type).toBe("snapshot");
+    expect(statusOf("n4")?.learners).toContain("n4");
+
+    await control(leader(), { op: "promote", groupId: GROUP, nodeId: "n4" });
+    await until(() => statusOf(leader())?.voters.includes("n4") === true, "n4 is a voter");
+    const removed = leader() === "n3" ? "n2" : "n3";
+    await control(leader(), { op: "remove-member", groupId: GROUP, nodeId: removed });
+    await until(
+      () => statusOf(leader())?.voters.includes(removed) === false,
+      `${removed} is no longer a voter`,
+    );
+    const before = acknowledged.length;
+    await until(() => acknowledged.length >= before + 50, "writes go on after the changes");
+    writing = false;
+    await writer;
+
+    // Every acknowledged write is on every member, and the members agree.
+    const members = [...running.keys()].filter((id) => id !== removed);
+    const commit = statusOf(leader())!.commitIndex;
+    await until(
+      () => members.every((id) => (statusOf(id)?.appliedIndex ?? 0) >= commit),
+      "every member applied everything",
+    );
+    const states = await Promise.all(
+      members.map(async (nodeId) => {
+        const { snapshot } = (await control(nodeId, { op: "state", groupId: GROUP })) as {
+          snapshot: Uint8Array;
+        };
+        return new Map(decodeWire(snapshot) as [string, unknown][]);
+      }),
+    );
+    for (const state of states) {
+      expect(acknowledged.filter((key) => !state.has(key))).toEqual([]);
+      expect(state.size).toBe(states[0]!.size);
+    }
+  });
+});
