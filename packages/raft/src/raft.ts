@@ -119,6 +119,26 @@ export class Raft {
   }
 
   /**
+   * Proposes several application commands at once: on the leader they are appended together
+   * (one append message per follower instead of one per command) and take the consecutive
+   * indexes ending at the accepted `index` — the first at `index - data.length + 1`. Refused
+   * (or forwarded) as a whole.
+   */
+  proposeBatch(data: readonly Uint8Array[]): ProposeOutcome {
+    const r = this.r;
+    if (data.length === 0) throw new RangeError("proposeBatch needs at least one command");
+    if (r.role.type !== "leader") return this.notLeader(data);
+    const size = data.reduce((bytes, d) => bytes + d.byteLength, 0);
+    const refusal = proposalRefusal(r, r.role, size);
+    if (refusal !== undefined) return refusal;
+    return leaderPropose(
+      r,
+      r.role,
+      data.map((d) => ({ type: EntryType.Normal, data: d })),
+    );
+  }
+
+  /**
    * Proposes a membership change (leader only). Voter changes go through joint consensus; the
    * leader proposes leaving the joint configuration once entering it has applied.
    */

@@ -45,6 +45,9 @@ export interface LeaderInfo {
  */
 export const QUIESCE_AFTER_IDLE_TICKS = 2;
 
+/** Command bytes appended together at most: past it, the next proposals form a new batch. */
+const PROPOSAL_BATCH_BYTES_MAX = 1024 * 1024;
+
 /** An input waiting in a replica's mailbox. */
 export type ReplicaInput =
   | { readonly type: "message"; readonly message: Message }
@@ -238,14 +241,29 @@ export class Replica {
    */
   drain(): void {
     let quiescedBy: Message | undefined;
+    // Consecutive proposals are appended together: one append per follower, not one each.
+    let batch: { data: Uint8Array; pending: Pending<unknown> }[] = [];
+    let batchBytes = 0;
+    const flush = (): void => {
+      if (batch.length > 0) this.proposeBatch(batch);
+      batch = [];
+      batchBytes = 0;
+    };
     for (const input of this.mailbox.drain()) {
       quiescedBy = isQuiescingHeartbeat(input) ? input.message : undefined;
+      if (input.type === "propose") {
+        // Aborted or timed out while queued: never proposed.
+        if (!input.pending.settled) {
+          batch.push(input);
+          batchBytes += input.data.byteLength;
+          if (batchBytes >= PROPOSAL_BATCH_BYTES_MAX) flush();
+        }
+        continue;
+      }
+      flush();
       switch (input.type) {
         case "message":
           this.raft.step(input.message);
-          break;
-        case "propose":
-          this.propose(input.data, input.pending);
           break;
         case "read":
           this.read(input.context, input.query, input.pending);
@@ -258,6 +276,7 @@ export class Replica {
           break;
       }
     }
+    flush();
     if (quiescedBy !== undefined && this.hasNothingWaiting()) {
       const status = this.raft.status();
       if (
@@ -430,20 +449,25 @@ export class Replica {
     return this.mailbox.size === 0 && this.proposals.size === 0 && this.reads.size === 0;
   }
 
-  private propose(data: Uint8Array, pending: Pending<unknown>): void {
-    if (pending.settled) return; // aborted or timed out while queued
-    const outcome = this.raft.propose(data);
+  private proposeBatch(batch: readonly { data: Uint8Array; pending: Pending<unknown> }[]): void {
+    const outcome = this.raft.proposeBatch(batch.map(({ data }) => data));
     switch (outcome.type) {
-      case "accepted":
-        this.proposals.accepted(pending, outcome.index, outcome.term);
+      case "accepted": {
+        const first = outcome.index - batch.length + 1;
+        batch.forEach(({ pending }, i) =>
+          this.proposals.accepted(pending, first + i, outcome.term),
+        );
         return;
+      }
       case "forwarded":
-        // The runtime configures the core to reject on followers (forwarding is a later step).
-        pending.reject(new NotLeaderError(this.groupId, outcome.to));
+        // The runtime configures the core to reject on followers (clients route by subject).
+        for (const { pending } of batch)
+          pending.reject(new NotLeaderError(this.groupId, outcome.to));
         return;
-      case "rejected":
-        pending.reject(proposeRejection(this.groupId, outcome));
+      case "rejected": {
+        for (const { pending } of batch) pending.reject(proposeRejection(this.groupId, outcome));
         return;
+      }
     }
   }
 

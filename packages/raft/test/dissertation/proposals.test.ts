@@ -153,3 +153,36 @@ describe("backpressure and flow control", () => {
     expect(c.raft("b").status().commitIndex).toBe(4);
   });
 });
+
+describe("proposeBatch", () => {
+  it("appends the commands together at consecutive indexes, with one append per follower", () => {
+    const c = new TestCluster(["a", "b", "c"]);
+    c.elect("a");
+    const last = c.raft("a").status().lastIndex;
+    const mark = c.sent.length;
+
+    const outcome = c.raft("a").proposeBatch([bytes("x"), bytes("y"), bytes("z")]);
+    c.processReadies();
+
+    expect(outcome).toMatchObject({ type: "accepted", index: last + 3 });
+    const appends = c.sent.slice(mark).filter((m) => m.type === "AppendEntries");
+    expect(appends.map((m) => m.to)).toEqual(["b", "c"]);
+    c.stabilize();
+    expect(c.appliedData("b").slice(-3)).toEqual(["x", "y", "z"]);
+  });
+
+  it("is refused as a whole past the uncommitted bytes bound, and on a follower", () => {
+    const c = new TestCluster(["a", "b", "c"], { uncommittedBytesMax: 4 });
+    c.elect("a");
+    c.isolate("b");
+    c.isolate("c");
+    c.raft("a").propose(bytes("abcd")); // admitted: nothing was uncommitted
+    c.stabilize();
+
+    expect(c.raft("a").proposeBatch([bytes("e"), bytes("f")])).toMatchObject({
+      type: "rejected",
+      reason: "overloaded",
+    });
+    expect(c.raft("b").proposeBatch([bytes("x")]).type).not.toBe("accepted");
+  });
+});
