@@ -140,6 +140,8 @@ fi
 . scripts/nats-server.sh
 ensure_nats_server
 export FLOTILLA_NATS_SERVER="$NATS_SERVER_BIN"
+# docker-compose validates docker-compose.yml (test/integration/compose-equivalence.test.ts).
+ensure_docker_compose
 
 # --- checks -----------------------------------------------------------------------------------
 

@@ -156,6 +156,8 @@ async function connectionOptions(
     servers: [...settings.servers],
     name: `flotilla-node-${nodeId}`,
     maxReconnectAttempts: -1,
+    // A node may start before its NATS servers listen (docker-compose): keep trying.
+    waitOnFirstConnect: true,
     reconnectTimeWait: 250,
     pingInterval: 5_000,
   };

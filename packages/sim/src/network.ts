@@ -6,6 +6,7 @@
  * that it drops the oldest (a lossy network anyway, and Raft retries).
  */
 import type { Message, NodeId, SeededRandom } from "@flotilla/raft";
+import { decodeBatch, encodeBatch } from "@flotilla/transport-nats";
 import { intBetween } from "./random-choice.js";
 
 /** A message on the wire, tagged with its group (core messages do not carry one). */
@@ -93,8 +94,11 @@ export class Network {
   }
 
   /** Puts `message` of group `groupId` on the wire at step `nowStep`. */
-  send(groupId: string, message: Message, nowStep: number): void {
+  send(groupId: string, sent: Message, nowStep: number): void {
     this.stats.sent++;
+    // What travels is what the NATS transport's codec makes of it: the receiver gets the
+    // decoded bytes, so the simulator exercises the wire format too.
+    const message = throughTheWire(groupId, sent);
     if (this.random.chance(this.faults.dropOdds)) {
       this.stats.dropped++;
       return;
@@ -205,4 +209,16 @@ function checkFaults(faults: NetworkFaults): NetworkFaults {
     throw new RangeError("network delay must be 1 <= delayStepsMin <= delayStepsMax");
   }
   return faults;
+}
+
+/** `message` encoded as a one-message batch with the transport's codec, and decoded again. */
+function throughTheWire(groupId: string, message: Message): Message {
+  const decoded = decodeBatch(
+    encodeBatch({ from: message.from, messages: [{ groupId, message }] }),
+  );
+  const [only] = decoded.messages;
+  if (only === undefined || only.groupId !== groupId) {
+    throw new Error(`the wire codec lost a ${message.type} of group ${groupId}`);
+  }
+  return only.message;
 }

@@ -5,6 +5,7 @@
  * links can be cut. Delivery is never in the sending step. It never alters a batch, and holds at
  * most `inFlightMax` of them (past that the oldest is dropped: a lossy network anyway).
  */
+import { decodeBatch, encodeBatch } from "@flotilla/transport-nats";
 import type { NodeId, SeededRandom } from "@flotilla/raft";
 import type { RaftBatch } from "@flotilla/runtime";
 import type { NetworkFaults } from "../network.js";
@@ -67,8 +68,10 @@ export class BatchNetwork {
   }
 
   /** Puts `batch` for node `to` on the wire at step `nowStep`. */
-  send(to: NodeId, batch: RaftBatch, nowStep: number): void {
+  send(to: NodeId, sent: RaftBatch, nowStep: number): void {
     this.stats.sent++;
+    // The bytes that travel: encoded and decoded with the NATS transport's codec.
+    const batch = decodeBatch(encodeBatch(sent));
     if (this.random.chance(this.faults.dropOdds)) {
       this.stats.dropped++;
       return;
