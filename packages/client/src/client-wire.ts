@@ -20,7 +20,14 @@ import type { WireError } from "./wire-errors.js";
 export const CLIENT_PROTOCOL_VERSION = 1;
 
 /** Plain msgpack: maps decode to objects, binary to Uint8Array. */
-const packr = new Packr({ useRecords: false, moreTypes: false });
+const packr = new Packr({
+  useRecords: false,
+  moreTypes: false,
+  // undefined travels as nil (the ext msgpackr uses for it is not plain msgpack).
+  encodeUndefinedAsNil: true,
+  // Other languages write small integers in 64-bit encodings too: read them as numbers.
+  int64AsType: "number",
+});
 
 /** One command in a propose request. */
 export interface WireCommand {
@@ -147,10 +154,20 @@ function versioned(message: unknown): Record<string, unknown> {
   const fields = message as Record<string, unknown>;
   if (fields["v"] !== CLIENT_PROTOCOL_VERSION) {
     throw new BadRequestError(
-      `unsupported protocol version ${String(fields["v"])} (this node speaks ${CLIENT_PROTOCOL_VERSION})`,
+      `unsupported protocol version ${describe(fields["v"])} (this node speaks ${CLIENT_PROTOCOL_VERSION})`,
     );
   }
   return fields;
+}
+
+/** A short description of a value from the wire, calling none of its methods. */
+function describe(value: unknown): string {
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") {
+    return `${value}`;
+  }
+  if (typeof value === "string") return JSON.stringify(value.slice(0, 32));
+  if (value === null || value === undefined) return "nil";
+  return Array.isArray(value) ? "an array" : typeof value === "object" ? "a map" : typeof value;
 }
 
 function isCount(value: unknown): value is number {

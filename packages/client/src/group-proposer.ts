@@ -36,6 +36,8 @@ interface QueuedCommand {
   readonly reject: (error: unknown) => void;
   attempts: number;
   settled: boolean;
+  /** Rejects the command at its deadline, wherever it waits (queue, request, backoff). */
+  timer: NodeJS.Timeout | undefined;
 }
 
 /** The proposer of one group. */
@@ -69,7 +71,13 @@ export class GroupProposer {
           ),
         attempts: 0,
         settled: false,
+        timer: undefined,
       };
+      queued.timer = setTimeout(
+        () => queued.reject(new ProposalTimeoutError(this.groupId, timeoutMs)),
+        timeoutMs,
+      );
+      queued.timer.unref();
       if (signal !== undefined) {
         if (signal.aborted) {
           queued.reject(signal.reason);
@@ -84,6 +92,7 @@ export class GroupProposer {
   private settle(queued: QueuedCommand, finish: () => void): void {
     if (queued.settled) return;
     queued.settled = true;
+    clearTimeout(queued.timer);
     this.sequence.answered(queued.seq);
     finish();
   }

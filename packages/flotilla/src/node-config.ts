@@ -94,7 +94,11 @@ export function parseNodeConfig(
   if (typeof nodeId !== "string" || nodeId === "") throw new ConfigError("--node-id is required");
   if (typeof dataDir !== "string" || dataDir === "")
     throw new ConfigError("--data-dir is required");
-  const durability = text(pick("durability", "FLOTILLA_DURABILITY", "durability"), "strict");
+  const durability = text(
+    pick("durability", "FLOTILLA_DURABILITY", "durability"),
+    "strict",
+    "durability",
+  );
   if (durability !== "strict" && durability !== "relaxed") {
     throw new ConfigError(`--durability must be strict or relaxed, not ${durability}`);
   }
@@ -105,8 +109,8 @@ export function parseNodeConfig(
   };
   const nats: NatsSettings = {
     servers: Array.isArray(servers)
-      ? servers.map((server) => text(server, ""))
-      : splitList(text(servers, ""), ","),
+      ? servers.map((server) => text(server, "", "nats"))
+      : splitList(text(servers, "", "nats"), ","),
     ...defined("user", optional("user", "FLOTILLA_NATS_USER", "natsUser")),
     ...defined("pass", optional("pass", "FLOTILLA_NATS_PASS", "natsPass")),
     ...defined("token", optional("token", "FLOTILLA_NATS_TOKEN", "natsToken")),
@@ -119,7 +123,7 @@ export function parseNodeConfig(
   const kindsModule = optional("kinds", "FLOTILLA_KINDS", "kindsModule");
   return {
     nodeId,
-    cluster: text(pick("cluster", "FLOTILLA_CLUSTER", "cluster"), "flotilla"),
+    cluster: text(pick("cluster", "FLOTILLA_CLUSTER", "cluster"), "flotilla", "cluster"),
     nats,
     dataDir,
     durability,
@@ -138,7 +142,7 @@ export function parseNodeConfig(
       "--rebalance-ms",
       0,
     ),
-    logLevel: text(pick("log-level", "FLOTILLA_LOG_LEVEL", "logLevel"), "info"),
+    logLevel: text(pick("log-level", "FLOTILLA_LOG_LEVEL", "logLevel"), "info", "log-level"),
     snapshotEntriesThreshold: integer(
       pick("snapshot-entries", "FLOTILLA_SNAPSHOT_ENTRIES", "snapshotEntriesThreshold") ?? 10_000,
       "--snapshot-entries",
@@ -251,10 +255,11 @@ function splitList(text: string | undefined, separator: string): string[] {
 }
 
 /** A string setting, or `fallback` when unset. @throws {ConfigError} for a non-string. */
-function text(value: unknown, fallback: string): string {
+function text(value: unknown, fallback: string, name: string): string {
   if (value === undefined) return fallback;
-  if (typeof value !== "string")
-    throw new ConfigError(`expected a string, got ${JSON.stringify(value)}`);
+  if (typeof value !== "string") {
+    throw new ConfigError(`${name} must be a string, got ${JSON.stringify(value)}`);
+  }
   return value;
 }
 

@@ -75,6 +75,27 @@ function fields(value: unknown): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** Deep equality of msgpack values: maps by content (key order does not matter), arrays in order. */
 function sameValue(a: unknown, b: unknown): boolean {
-  return a === b || JSON.stringify(a) === JSON.stringify(b);
+  if (a === b) return true;
+  if (a instanceof Uint8Array && b instanceof Uint8Array) {
+    return a.byteLength === b.byteLength && a.every((byte, i) => byte === b[i]);
+  }
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return (
+      Array.isArray(a) &&
+      Array.isArray(b) &&
+      a.length === b.length &&
+      a.every((item, i) => sameValue(item, b[i]))
+    );
+  }
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  const aKeys = Object.keys(a);
+  const bRecord = b as Record<string, unknown>;
+  return (
+    aKeys.length === Object.keys(b).length &&
+    aKeys.every(
+      (key) => key in bRecord && sameValue((a as Record<string, unknown>)[key], bRecord[key]),
+    )
+  );
 }

@@ -38,7 +38,12 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
 };
 
 /** Plain msgpack (no msgpackr-only records): the same bytes on every replica and version. */
-const packr = new Packr({ useRecords: false, moreTypes: false });
+const packr = new Packr({
+  useRecords: false,
+  moreTypes: false,
+  encodeUndefinedAsNil: true,
+  int64AsType: "number",
+});
 const SNAPSHOT_VERSION = 1;
 
 /** One group's session table. */
