@@ -108,6 +108,7 @@ export function decodeProposeRequest(bytes: Uint8Array): ProposeRequest {
 /** @throws {BadRequestError} */
 export function decodeReadRequest(bytes: Uint8Array): ReadRequest {
   const message = versioned(decodeWire(bytes));
+  if (!("query" in message)) throw new BadRequestError("a read request needs a query");
   return { v: CLIENT_PROTOCOL_VERSION, query: message["query"] };
 }
 

@@ -247,13 +247,17 @@ export class ClientService {
     } catch (error) {
       // A result msgpack cannot carry, or a reply past max_payload: say so instead.
       this.logger.warn({ subject: msg.subject, err: error }, "reply could not be sent");
-      msg.respond(
-        encodeWire({
-          v: CLIENT_PROTOCOL_VERSION,
-          ok: false,
-          error: { code: "BAD_REQUEST", message: `reply could not be encoded: ${String(error)}` },
-        }),
-      );
+      try {
+        msg.respond(
+          encodeWire({
+            v: CLIENT_PROTOCOL_VERSION,
+            ok: false,
+            error: { code: "TOO_LARGE", message: `reply could not be sent: ${String(error)}` },
+          }),
+        );
+      } catch {
+        // The connection is gone: nothing more to say.
+      }
     }
   }
 }

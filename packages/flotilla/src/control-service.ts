@@ -83,7 +83,24 @@ export class ControlService {
       this.logger.info({ err: error, subject: msg.subject }, "control request refused");
       reply = { v: CLIENT_PROTOCOL_VERSION, ok: false, error: errorToWire(error) };
     }
-    if (msg.reply !== undefined && msg.reply !== "") msg.respond(encodeWire(reply));
+    if (msg.reply === undefined || msg.reply === "") return;
+    try {
+      msg.respond(encodeWire(reply));
+    } catch (error) {
+      // Past max_payload (a big `state` or `status`) or not encodable: a typed error instead.
+      this.logger.warn({ subject: msg.subject, err: error }, "control reply could not be sent");
+      try {
+        msg.respond(
+          encodeWire({
+            v: CLIENT_PROTOCOL_VERSION,
+            ok: false,
+            error: { code: "TOO_LARGE", message: `reply could not be sent: ${String(error)}` },
+          }),
+        );
+      } catch {
+        // The connection is gone: nothing more to say.
+      }
+    }
   }
 
   private async perform(request: Record<string, unknown>): Promise<unknown> {

@@ -158,6 +158,9 @@ async function connectionOptions(
     maxReconnectAttempts: -1,
     // A node may start before its NATS servers listen (docker-compose): keep trying.
     waitOnFirstConnect: true,
+    // The --nats order is the operator's preference (e.g. the server on the same host first).
+    noRandomize: true,
+    timeout: 5_000,
     reconnectTimeWait: 250,
     pingInterval: 5_000,
   };

@@ -10,13 +10,20 @@ import { allMembers, isJoint, isVoter } from "./membership.js";
 import { ProgressState } from "./progress.js";
 import { ReadMode } from "./raft-config.js";
 import type { LeaderRole, RaftState } from "./raft-state.js";
+import type { NodeId } from "./ids.js";
+
+const NO_ONE: ReadonlySet<NodeId> = new Set();
 
 /**
  * Whether the leader may quiesce: every member holds the whole log, all of it is committed and
  * applied, and nothing waits on the clock — no read, no transfer, no configuration change, no
  * snapshot or probe in progress. Under `readMode: "lease"` never: the lease is kept by heartbeats.
  */
-export function quiescable(r: RaftState, leader: LeaderRole): boolean {
+export function quiescable(
+  r: RaftState,
+  leader: LeaderRole,
+  unreachable: ReadonlySet<NodeId> = NO_ONE,
+): boolean {
   if (r.config.readMode === ReadMode.Lease) return false;
   if (leader.leadTransferee !== undefined) return false;
   if (leader.reads.size > 0 || leader.deferredReads.length > 0) return false;
@@ -25,7 +32,12 @@ export function quiescable(r: RaftState, leader: LeaderRole): boolean {
   if (r.log.committed !== lastIndex || r.log.applied !== lastIndex) return false;
   if (leader.pendingConfigIndex > r.log.applied) return false;
   if (r.log.unstable.entries.length > 0 || r.log.unstable.snapshot !== undefined) return false;
+  // Members the host knows are down need not hold the log (they catch up when they return and
+  // wake the group), as long as the live voters still make a quorum.
+  const liveVoters = r.membership.voters.filter((id) => !unreachable.has(id)).length;
+  if (2 * liveVoters <= r.membership.voters.length) return false;
   for (const member of allMembers(r.membership)) {
+    if (unreachable.has(member) && member !== r.id) continue;
     const progress = leader.progress.get(member);
     if (progress === undefined || progress.match !== lastIndex) return false;
     if (member !== r.id && progress.state !== ProgressState.Replicate) return false;
@@ -38,10 +50,14 @@ export function quiescable(r: RaftState, leader: LeaderRole): boolean {
  * carrying the commit index (each holds the whole log, so it may commit all of it). Returns
  * whether it did; the host then stops ticking this replica until an input arrives.
  */
-export function quiesce(r: RaftState, leader: LeaderRole): boolean {
-  if (!quiescable(r, leader)) return false;
+export function quiesce(
+  r: RaftState,
+  leader: LeaderRole,
+  unreachable: ReadonlySet<NodeId> = NO_ONE,
+): boolean {
+  if (!quiescable(r, leader, unreachable)) return false;
   for (const [id, progress] of leader.progress) {
-    if (id === r.id) continue;
+    if (id === r.id || unreachable.has(id)) continue;
     const commitIndex = r.log.committed;
     r.send({
       type: "Heartbeat",

@@ -208,11 +208,13 @@ export class Raft {
   /**
    * Quiesces an idle group (leader only; see quiescence.ts): when every member holds the whole
    * log, all of it applied, and nothing waits on the clock, tells the followers to stop ticking
-   * and returns true. The host then stops ticking this replica until its next input.
+   * and returns true. The host then stops ticking this replica until its next input. Members in
+   * `unreachable` (the host's failure detector says their node is down) need not hold the log,
+   * as long as the others make a quorum; they wake the group when they return.
    */
-  quiesce(): boolean {
+  quiesce(unreachable?: ReadonlySet<NodeId>): boolean {
     const leader = this.leaderRole();
-    return leader !== undefined && quiesce(this.r, leader);
+    return leader !== undefined && quiesce(this.r, leader, unreachable);
   }
 
   /**

@@ -595,10 +595,10 @@ export class FlotillaNode {
     }
     const pingDue =
       Math.floor(this.tickCount / heartbeatTicks) !== Math.floor(before / heartbeatTicks);
-    this.wakeForDeadPeers(nowMs);
+    const dead = this.wakeForDeadPeers(nowMs);
     for (const replica of this.replicas.values()) {
       if (replica.quiesced) continue;
-      if (!replica.tryQuiesce()) {
+      if (!replica.tryQuiesce(dead)) {
         for (let i = 0; i < ticks; i++) replica.tick(nowMs);
       }
       this.dirty.add(replica);
@@ -607,18 +607,19 @@ export class FlotillaNode {
   }
 
   /** Wakes the sleeping replicas that depend on a peer unheard for an election timeout. */
-  private wakeForDeadPeers(nowMs: number): void {
+  private wakeForDeadPeers(nowMs: number): ReadonlySet<NodeId> {
     const dead = this.liveness.dead(nowMs);
     const joined = dead.join(",");
     if (joined !== this.deadPeers) {
       this.deadPeers = joined;
       this.logger.info({ deadPeers: dead }, "node liveness changed");
     }
-    if (dead.length === 0) return;
-    const deadSet = new Set<string>(dead);
+    if (dead.length === 0) return NO_PEERS;
+    const deadSet = new Set<NodeId>(dead);
     for (const replica of this.replicas.values()) {
       if (replica.wakeIfPeersDead(deadSet)) this.dirty.add(replica);
     }
+    return deadSet;
   }
 
   /** Recomputes the peers to ping: every other member of every group hosted here. */

@@ -301,7 +301,7 @@ export class Replica {
    * At a tick, instead of ticking: a leader idle for {@link QUIESCE_AFTER_IDLE_TICKS} ticks with
    * nothing waiting quiesces its group if the core agrees (`Raft.quiesce`), and falls asleep.
    */
-  tryQuiesce(): boolean {
+  tryQuiesce(deadPeers?: ReadonlySet<NodeId>): boolean {
     if (
       this.sleeping ||
       this.idleTicks < QUIESCE_AFTER_IDLE_TICKS ||
@@ -310,7 +310,7 @@ export class Replica {
     ) {
       return false;
     }
-    if (!this.raft.quiesce()) return false;
+    if (!this.raft.quiesce(deadPeers)) return false;
     this.sleeping = true;
     return true;
   }

@@ -100,6 +100,40 @@ describe("quiescence", () => {
       value: "failover",
     });
     expect(result.previous).toBeUndefined();
+    // With the stopped node known dead, the groups fall asleep again without it.
+    await c.driveUntil(
+      () => allQuiesced(survivors, GROUPS.length),
+      "every group sleeps again on the two survivors",
+    );
+  });
+
+  it("groups asleep without a cut-off member catch it up when it returns", async () => {
+    cluster = await quietCluster();
+    const c = cluster;
+    const outsider = c.nodes[2]!;
+    const others = c.nodes.slice(0, 2);
+    c.network.isolate(
+      outsider.id,
+      c.nodes.map((n) => n.id),
+    );
+    await c.driveUntil(
+      () => GROUPS.every((g) => c.leaderOf(g, others) !== undefined),
+      "every group led by one of the two others",
+      6 * ELECTION_TICKS,
+    );
+    for (const g of GROUPS) {
+      await c.leaderOf(g, others)!.groups.get(g)!.group.propose({ key: "while", value: "away" });
+    }
+    await c.driveUntil(() => allQuiesced(others, GROUPS.length), "asleep without the outsider");
+
+    c.network.healAll();
+
+    await c.driveUntil(
+      () =>
+        GROUPS.every((g) => outsider.groups.get(g)!.stateMachine.values.get("while") === "away"),
+      "the returning member caught up in every group",
+    );
+    await c.driveUntil(() => allQuiesced(c.nodes, GROUPS.length), "all asleep again, all three");
   });
 
   it("a sleeping leader cut off from every peer stops leading, and its leader-only work is aborted, within an election timeout and a tick", async () => {

@@ -340,7 +340,11 @@ export class NatsTransport implements Transport, AsyncDisposable {
 
   private reject(subject: string, reason: string, groupId?: string): void {
     this.counters.rejected++;
-    this.logger.warn({ subject, groupId, reason }, "bad input dropped");
+    // One line per power of two: a flood of garbage does not flood the log (stats count all).
+    const rejected = this.counters.rejected;
+    if ((rejected & (rejected - 1)) === 0) {
+      this.logger.warn({ subject, groupId, reason, rejected }, "bad input dropped");
+    }
   }
 
   private publish(subject: string, payloads: readonly Uint8Array[], to: NodeId): void {

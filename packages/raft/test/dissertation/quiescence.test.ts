@@ -53,6 +53,19 @@ describe("quiescence", () => {
     expect(c.raft("a").quiesce()).toBe(false);
   });
 
+  it("a leader quiesces without a lagging member the host says is down, but not without a quorum", () => {
+    const c = idleCluster();
+    c.isolate("c");
+    c.raft("a").propose(bytes("y"));
+    c.stabilize();
+
+    expect(c.raft("a").quiesce(new Set([nodeId("b"), nodeId("c")]))).toBe(false);
+    const mark = c.sent.length;
+    expect(c.raft("a").quiesce(new Set([nodeId("c")]))).toBe(true);
+    c.processReadies();
+    expect(ofType(sentSince(c, mark), "Heartbeat").map((m) => m.to)).toEqual(["b"]);
+  });
+
   it("a leader does not quiesce while a read waits for its heartbeat round", () => {
     const c = idleCluster();
     c.drop = (m) => m.type === "HeartbeatResult";

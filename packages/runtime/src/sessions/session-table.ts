@@ -37,13 +37,11 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   outcomesPerClientMax: 4096,
 };
 
-/** Plain msgpack (no msgpackr-only records): the same bytes on every replica and version. */
-const packr = new Packr({
-  useRecords: false,
-  moreTypes: false,
-  encodeUndefinedAsNil: true,
-  int64AsType: "number",
-});
+/**
+ * Msgpack without records, the same bytes on every replica: opaque inside a snapshot, so
+ * msgpackr's encoding of `undefined` is kept (a duplicate answers exactly what the first did).
+ */
+const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: "number" });
 const SNAPSHOT_VERSION = 1;
 
 /** One group's session table. */
