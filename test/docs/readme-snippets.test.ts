@@ -35,3 +35,22 @@ describe("README code blocks", () => {
     },
   );
 });
+
+describe("examples' README code blocks", () => {
+  const examples = readdirSync(join(ROOT, "examples"), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .filter((name) => readdirSync(join(ROOT, "examples", name)).includes("README.md"));
+
+  it.each(examples)("examples/%s: every ts block appears in the example's code", (name) => {
+    const dir = join(ROOT, "examples", name);
+    const text = readFileSync(join(dir, "README.md"), "utf8");
+    const sources = readdirSync(dir)
+      .filter((file) => file.endsWith(".ts"))
+      .map((file) => normalize(readFileSync(join(dir, file), "utf8")));
+    const missing = [...text.matchAll(/```ts\n([\s\S]*?)```/g)]
+      .map((match) => match[1] ?? "")
+      .filter((block) => !sources.some((source) => source.includes(normalize(block))));
+    expect(missing).toEqual([]);
+  });
+});
