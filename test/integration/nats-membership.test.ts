@@ -6,7 +6,10 @@
  * member afterwards. The nodes run `startNodeProcess` (what `flotilla node` runs) in this
  * process.
  */
+import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
+import { promisify } from "node:util";
+import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,6 +26,32 @@ import { NatsServer } from "@flotilla/testkit";
 import { parseNodeConfig, startNodeProcess, type RunningNode } from "flotilla";
 
 const CLUSTER = "members";
+const REPO = fileURLToPath(new URL("../..", import.meta.url));
+
+/** Runs the `flotilla` CLI as an operator would, in its own process. */
+async function flotilla(...args: string[]): Promise<{ stdout: string; code: number }> {
+  const cli = [
+    "--import",
+    "tsx",
+    "--conditions=@flotilla/source",
+    "packages/flotilla/src/cli.ts",
+    ...args,
+    "--cluster",
+    CLUSTER,
+    "--nats",
+    server.url,
+  ];
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, cli, {
+      cwd: REPO,
+      timeout: 60_000,
+    });
+    return { stdout, code: 0 };
+  } catch (error) {
+    const failed = error as { stdout?: string; code?: number };
+    return { stdout: failed.stdout ?? "", code: failed.code ?? 1 };
+  }
+}
 const GROUP = "m-0";
 const FOUNDERS = ["n1", "n2", "n3"];
 
@@ -162,5 +191,28 @@ describe("membership over NATS while a client writes", () => {
       expect(acknowledged.filter((key) => !state.has(key))).toEqual([]);
       expect(state.size).toBe(states[0]!.size);
     }
+  });
+
+  it("the flotilla CLI reports status as a table and as JSON, and rebalances", async () => {
+    const nodes = [...running.keys()].join(",");
+    const json = await flotilla("status", "--nodes", nodes, "--json");
+    expect(json.code).toBe(0);
+    const answers = JSON.parse(json.stdout) as {
+      nodeId: string;
+      status: { groups: { groupId: string; role: string }[] };
+    }[];
+    expect(answers.map((a) => a.nodeId).sort()).toEqual([...running.keys()].sort());
+    const leaders = answers.flatMap((a) => a.status.groups.filter((g) => g.role === "leader"));
+    expect(leaders.map((g) => g.groupId)).toEqual([GROUP]);
+
+    const table = await flotilla("status", "--nodes", nodes);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain(GROUP);
+    expect(table.stdout).toContain("LEADER");
+
+    expect((await flotilla("rebalance", "--nodes", nodes)).code).toBe(0);
+    expect((await flotilla("status", "--nodes", "nobody-here", "--timeout-ms", "300")).code).toBe(
+      1,
+    );
   });
 });
