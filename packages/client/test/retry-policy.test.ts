@@ -24,6 +24,12 @@ const final = [
   ErrorCode.InvalidId,
   ErrorCode.SubscriberLag,
   ErrorCode.MembershipChangeRefused,
+  // Storage errors fail-stop their node; clients meet them only through a node's reply.
+  ErrorCode.StorageFull,
+  ErrorCode.StorageCorruption,
+  ErrorCode.StorageFormatVersion,
+  ErrorCode.StorageClosed,
+  ErrorCode.StorageWriteFailed,
 ];
 
 describe("isRetriableCode", () => {

@@ -9,6 +9,13 @@ export {
   type NodeStats,
 } from "./flotilla-node.js";
 export type { FlotillaNodeOptions } from "./node-options.js";
+export {
+  Durability,
+  type GroupBootstrap,
+  type GroupStorage,
+  type GroupWrite,
+  type NodeStorage,
+} from "./node-storage.js";
 export type { Group, RequestOptions } from "./group.js";
 export type { AppliedBatch, LeaderInfo, ReplicaStatus } from "./replica.js";
 export { readCommittedPage, type CommittedPage } from "./committed-page.js";

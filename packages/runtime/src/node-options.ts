@@ -3,7 +3,7 @@
  * node's named bounds, each with its default and its overflow behaviour.
  */
 import { pino, type Logger } from "pino";
-import type { NodeStorage } from "@flotilla/storage-lmdb";
+import type { NodeStorage } from "./node-storage.js";
 import { SystemClock, type Clock } from "./clock.js";
 import type { Transport } from "./transport.js";
 

@@ -17,7 +17,7 @@ import {
   type Role,
   type SoftState,
 } from "@flotilla/raft";
-import type { GroupStorage, NodeStorage } from "@flotilla/storage-lmdb";
+import type { GroupStorage, NodeStorage } from "./node-storage.js";
 import { CommittedFeed, type CommittedEvent } from "./committed-feed.js";
 import { MembershipChangeRefusedError, NotLeaderError, OverloadedError } from "./errors/errors.js";
 import { LeaderWorkers } from "./leader-workers.js";

@@ -4,7 +4,7 @@
  * streams and advance — the Ready loop of packages/raft/README.md, batched across groups.
  */
 import type { NodeId, Ready } from "@flotilla/raft";
-import type { GroupWrite, NodeStorage } from "@flotilla/storage-lmdb";
+import type { GroupWrite, NodeStorage } from "./node-storage.js";
 import type { Clock } from "./clock.js";
 import type { Replica } from "./replica.js";
 import type { GroupMessage, Transport } from "./transport.js";

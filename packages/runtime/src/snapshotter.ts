@@ -9,7 +9,7 @@
  */
 import type { Logger } from "pino";
 import type { Entry, Membership } from "@flotilla/raft";
-import type { GroupStorage, NodeStorage } from "@flotilla/storage-lmdb";
+import type { GroupStorage, NodeStorage } from "./node-storage.js";
 
 /** When a replica snapshots and how much log it keeps below the snapshot. */
 export interface SnapshotPolicy {

@@ -8,7 +8,7 @@ export {
   type GroupStorage,
   type GroupWrite,
   type NodeStorage,
-} from "./node-storage.js";
+} from "@flotilla/runtime";
 export { LmdbNodeStorage, type LmdbNodeStorageOptions } from "./lmdb-node-storage.js";
 export { LmdbGroupStorage } from "./lmdb-group-storage.js";
 export { MemoryNodeStorage } from "./memory-node-storage.js";

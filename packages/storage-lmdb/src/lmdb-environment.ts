@@ -24,7 +24,7 @@ import {
   openDatabases,
   type Databases,
 } from "./lmdb-layout.js";
-import type { Durability } from "./node-storage.js";
+import type { Durability } from "@flotilla/runtime";
 import type { SnapshotLayout } from "./lmdb-group-storage.js";
 import type { GroupSummary } from "./write-plan.js";
 import { StorageCorruptionError, StorageFormatVersionError } from "./storage-errors.js";

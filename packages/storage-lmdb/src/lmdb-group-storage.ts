@@ -5,7 +5,7 @@
  * end cost no I/O; entries and snapshot data are read synchronously from the memory map.
  */
 import { assert, type Entry, type InitialState, type Snapshot } from "@flotilla/raft";
-import type { GroupStorage } from "./node-storage.js";
+import type { GroupStorage } from "@flotilla/runtime";
 import type { GroupSummary } from "./write-plan.js";
 
 /** Where a snapshot's data lives. */

@@ -25,7 +25,7 @@ import {
   type GroupBootstrap,
   type GroupWrite,
   type NodeStorage,
-} from "./node-storage.js";
+} from "@flotilla/runtime";
 import { decodeEntry, decodeSnapshotChunk } from "./record-codec.js";
 import { StorageClosedError, StorageCorruptionError } from "./storage-errors.js";
 import { classifyWriteFailure, type StorageLogger } from "./write-failure.js";

@@ -11,7 +11,7 @@ import {
   type GroupStorage,
   type GroupWrite,
   type NodeStorage,
-} from "./node-storage.js";
+} from "@flotilla/runtime";
 import { StorageClosedError } from "./storage-errors.js";
 import { WritePlan, type GroupSummary } from "./write-plan.js";
 

@@ -5,7 +5,9 @@
  * crash and never a silently wrong answer.
  */
 
-/** Every storage error code. `as const` object with a derived type, not a TS enum. */
+import { FlotillaError } from "@flotilla/runtime";
+
+/** Every storage error code (a subset of the runtime's `ErrorCode`). */
 export const StorageErrorCode = {
   /** The disk or the memory map is full: the write was not made. */
   Full: "STORAGE_FULL",
@@ -21,12 +23,12 @@ export const StorageErrorCode = {
 export type StorageErrorCode = (typeof StorageErrorCode)[keyof typeof StorageErrorCode];
 
 /**
- * Base of every storage error (the FlotillaError shape: `abstract code`, `name` equal to the
- * class name, `cause` passed through).
+ * Base of every storage error: a `FlotillaError` (so `isFlotillaError` and the wire encoding
+ * know it), with a storage code.
  */
-export abstract class StorageError extends Error {
+export abstract class StorageError extends FlotillaError {
   /** Stable machine-readable code; compare it rather than using `instanceof`. */
-  abstract readonly code: StorageErrorCode;
+  abstract override readonly code: StorageErrorCode;
 }
 
 /**

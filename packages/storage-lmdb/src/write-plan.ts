@@ -16,7 +16,7 @@ import {
   type Snapshot,
   type SnapshotMetadata,
 } from "@flotilla/raft";
-import type { GroupWrite } from "./node-storage.js";
+import type { GroupWrite } from "@flotilla/runtime";
 
 /** What a node keeps in memory about one group, so the core's cheap reads need no I/O. */
 export interface GroupSummary {

@@ -19,6 +19,12 @@ export const ErrorCode = {
   CommandFailed: "COMMAND_FAILED",
   BadRequest: "BAD_REQUEST",
   MembershipChangeRefused: "MEMBERSHIP_CHANGE_REFUSED",
+  /** Storage operating errors (`@flotilla/storage-lmdb`'s `StorageError` subclasses). */
+  StorageFull: "STORAGE_FULL",
+  StorageCorruption: "STORAGE_CORRUPTION",
+  StorageFormatVersion: "STORAGE_FORMAT_VERSION",
+  StorageClosed: "STORAGE_CLOSED",
+  StorageWriteFailed: "STORAGE_WRITE_FAILED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -1,8 +1,9 @@
 /**
  * The contract of a node's storage: every Raft group of one node in one store, read
  * synchronously through the core's {@link RaftStorage} and written in batches that span groups
- * (group commit: one transaction, one sync per round). Implemented by {@link LmdbNodeStorage}
- * and {@link MemoryNodeStorage}; one conformance suite runs against both.
+ * (group commit: one transaction, one sync per round). The runtime owns this interface (it is
+ * the runtime's I/O edge; ADR 0003); `@flotilla/storage-lmdb` implements it with
+ * `LmdbNodeStorage` and `MemoryNodeStorage`, and one conformance suite runs against both.
  */
 import type { Entry, HardState, Membership, RaftStorage, Snapshot } from "@flotilla/raft";
 
