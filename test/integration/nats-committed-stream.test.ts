@@ -9,12 +9,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pino } from "pino";
 import type { Subscription } from "rxjs";
 import { FlotillaClient, decodeWire } from "@flotilla/client";
 import type { CommittedEvent } from "@flotilla/runtime";
 import { NatsServer } from "@flotilla/testkit";
-import { parseNodeConfig, startNodeProcess, type RunningNode } from "flotilla";
+import type { RunningNode } from "flotilla";
+import { startInProcessNode, until } from "../support/in-process-nodes.js";
 
 const NODES = ["n1", "n2", "n3"];
 const CLUSTER = "streams";
@@ -25,38 +25,8 @@ const running = new Map<string, RunningNode>();
 let client: FlotillaClient;
 
 async function startNode(nodeId: string): Promise<void> {
-  const config = parseNodeConfig(
-    [
-      "--node-id",
-      nodeId,
-      "--cluster",
-      CLUSTER,
-      "--nats",
-      server.url,
-      "--data-dir",
-      join(root, nodeId),
-      "--shards",
-      `log:2:log:${NODES.join(",")}`,
-      "--tick-ms",
-      "50",
-      "--rebalance-ms",
-      "0",
-      "--snapshot-entries",
-      "50",
-      "--compaction-trailing",
-      "0",
-    ],
-    {},
-  );
-  running.set(nodeId, await startNodeProcess(config, pino({ level: "silent" })));
-}
-
-async function until(predicate: () => boolean, what: string, boundMs = 30_000): Promise<void> {
-  const deadline = Date.now() + boundMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`not reached within ${boundMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  const options = { cluster: CLUSTER, natsUrl: server.url, root, snapshotEntries: 50 };
+  running.set(nodeId, await startInProcessNode(options, nodeId, `log:2:log:${NODES.join(",")}`));
 }
 
 function leaderOf(groupId: string): string | undefined {

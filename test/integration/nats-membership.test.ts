@@ -13,7 +13,6 @@ import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pino } from "pino";
 import {
   CLIENT_PROTOCOL_VERSION,
   ClientSubjects,
@@ -23,7 +22,8 @@ import {
   encodeWire,
 } from "@flotilla/client";
 import { NatsServer } from "@flotilla/testkit";
-import { parseNodeConfig, startNodeProcess, type RunningNode } from "flotilla";
+import type { RunningNode } from "flotilla";
+import { startInProcessNode, until } from "../support/in-process-nodes.js";
 
 const CLUSTER = "members";
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -61,29 +61,8 @@ let client: FlotillaClient;
 const running = new Map<string, RunningNode>();
 
 async function startNode(nodeId: string, shards: string | undefined): Promise<void> {
-  const flags = [
-    "--node-id",
-    nodeId,
-    "--cluster",
-    CLUSTER,
-    "--nats",
-    server.url,
-    "--data-dir",
-    join(root, nodeId),
-    "--tick-ms",
-    "50",
-    "--rebalance-ms",
-    "0",
-    "--snapshot-entries",
-    "40",
-    "--compaction-trailing",
-    "0",
-  ];
-  if (shards !== undefined) flags.push("--shards", shards);
-  running.set(
-    nodeId,
-    await startNodeProcess(parseNodeConfig(flags, {}), pino({ level: "silent" })),
-  );
+  const options = { cluster: CLUSTER, natsUrl: server.url, root, snapshotEntries: 40 };
+  running.set(nodeId, await startInProcessNode(options, nodeId, shards));
 }
 
 async function control(nodeId: string, request: Record<string, unknown>): Promise<unknown> {
@@ -107,14 +86,6 @@ function statusOf(nodeId: string) {
 function leader(): string {
   for (const nodeId of running.keys()) if (statusOf(nodeId)?.role === "leader") return nodeId;
   throw new Error("no leader");
-}
-
-async function until(predicate: () => boolean, what: string, boundMs = 30_000): Promise<void> {
-  const deadline = Date.now() + boundMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`not reached within ${boundMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 beforeAll(async () => {

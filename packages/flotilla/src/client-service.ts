@@ -18,6 +18,7 @@ import {
   encodeWire,
   errorToWire,
 } from "@flotilla/client";
+import { replySafely } from "./reply-safely.js";
 import type { AppliedBatch, CommittedEvent, FlotillaNode, Group } from "@flotilla/runtime";
 
 /** A hosted group the service answers for. */
@@ -241,24 +242,7 @@ export class ClientService {
   }
 
   private respond(msg: Msg, reply: unknown): void {
-    if (msg.reply === undefined || msg.reply === "") return;
-    try {
-      msg.respond(encodeWire(reply));
-    } catch (error) {
-      // A result msgpack cannot carry, or a reply past max_payload: say so instead.
-      this.logger.warn({ subject: msg.subject, err: error }, "reply could not be sent");
-      try {
-        msg.respond(
-          encodeWire({
-            v: CLIENT_PROTOCOL_VERSION,
-            ok: false,
-            error: { code: "TOO_LARGE", message: `reply could not be sent: ${String(error)}` },
-          }),
-        );
-      } catch {
-        // The connection is gone: nothing more to say.
-      }
-    }
+    replySafely(msg, reply, this.logger);
   }
 }
 

@@ -23,7 +23,6 @@ import {
   CLIENT_PROTOCOL_VERSION,
   ClientSubjects,
   decodeControlRequest,
-  encodeWire,
   errorToWire,
 } from "@flotilla/client";
 import {
@@ -34,6 +33,7 @@ import {
 } from "@flotilla/runtime";
 import type { NodeChange, NodeId } from "@flotilla/raft";
 import type { GroupSpec } from "./node-config.js";
+import { replySafely } from "./reply-safely.js";
 import type { AnyStateMachine } from "./kinds/state-machine-kinds.js";
 
 /** What the control service reads besides the node. */
@@ -83,24 +83,7 @@ export class ControlService {
       this.logger.info({ err: error, subject: msg.subject }, "control request refused");
       reply = { v: CLIENT_PROTOCOL_VERSION, ok: false, error: errorToWire(error) };
     }
-    if (msg.reply === undefined || msg.reply === "") return;
-    try {
-      msg.respond(encodeWire(reply));
-    } catch (error) {
-      // Past max_payload (a big `state` or `status`) or not encodable: a typed error instead.
-      this.logger.warn({ subject: msg.subject, err: error }, "control reply could not be sent");
-      try {
-        msg.respond(
-          encodeWire({
-            v: CLIENT_PROTOCOL_VERSION,
-            ok: false,
-            error: { code: "TOO_LARGE", message: `reply could not be sent: ${String(error)}` },
-          }),
-        );
-      } catch {
-        // The connection is gone: nothing more to say.
-      }
-    }
+    replySafely(msg, reply, this.logger);
   }
 
   private async perform(request: Record<string, unknown>): Promise<unknown> {
