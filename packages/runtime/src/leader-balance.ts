@@ -21,10 +21,11 @@ export interface PlannedTransfer {
 }
 
 /**
- * The transfers that bring `self` down to its fair share, ⌈led groups / live voters⌉, each to
- * the live voter of that group that leads the fewest groups, and only while that voter leads
- * fewer than `self` would after handing over (so a transfer always narrows the spread).
- * Deterministic: groups in id order, ties broken by node id.
+ * The transfers that narrow the spread of leadership: while `self` leads more than its floor
+ * share (⌊led groups / live voters⌋) and some live voter of one of its groups leads at least two
+ * fewer, hand that group to the voter leading the fewest. Each transfer narrows the spread, so
+ * nodes balancing at once converge to leading ⌊n⌋ or ⌈n⌉ groups each. Deterministic: groups in
+ * id order, ties broken by node id.
  *
  * @example
  * planLeaderTransfers("n1", views, (id) => liveness.isLive(id));
@@ -44,14 +45,14 @@ export function planLeaderTransfers(
     counts.set(group.leaderId, (counts.get(group.leaderId) ?? 0) + 1);
   }
   if (nodes.size === 0) return [];
-  const fairShare = Math.ceil(led / nodes.size);
+  const floorShare = Math.floor(led / nodes.size);
   let mine = counts.get(self) ?? 0;
   const transfers: PlannedTransfer[] = [];
   const ours = groups
     .filter((group) => group.leaderId === self)
     .sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
   for (const group of ours) {
-    if (mine <= fairShare) break;
+    if (mine <= floorShare) break;
     let best: string | undefined;
     for (const voter of [...group.voters].sort()) {
       if (voter === self || !isLive(voter)) continue;

@@ -25,6 +25,12 @@ describe("planLeaderTransfers", () => {
     ).toEqual([]);
   });
 
+  it("narrows a spread of two even at the ceiling share: 0, 2, 2 over 4 groups", () => {
+    const plan = planLeaderTransfers("n2", views(["n2", "n2", "n3", "n3"]), () => true);
+
+    expect(plan).toEqual([{ groupId: "g0", to: "n1" }]);
+  });
+
   it("never hands leadership to a dead node, and counts only live nodes in the fair share", () => {
     const plan = planLeaderTransfers("n1", views(Array(6).fill("n1")), (id) => id !== "n3");
 
