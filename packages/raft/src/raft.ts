@@ -309,6 +309,11 @@ export class Raft {
     this.afterInput();
   }
 
+  /** Role, leader and term now: what `status()` says, without its cost (no progress copy). */
+  softStatus(): SoftState {
+    return this.softState();
+  }
+
   /** The replica's state now. */
   status(): RaftStatus {
     const r = this.r;

@@ -303,7 +303,7 @@ export class FlotillaNode {
   ): Promise<unknown> {
     const replica = this.replicas.get(groupId);
     if (replica === undefined) return Promise.reject(new GroupNotFoundError(groupId));
-    return this.propose(replica, () => encodeSession(session, command), requestOptions);
+    return this.propose(replica, () => encodeSession(session, command), requestOptions, session);
   }
 
   /** Every hosted replica's state (role, leader, term, commit and applied index, quiesced). */
@@ -455,6 +455,7 @@ export class FlotillaNode {
     replica: Replica,
     encode: () => Uint8Array,
     requestOptions: { signal?: AbortSignal; timeoutMs?: number } = {},
+    session?: SessionHeader,
   ): Promise<unknown> {
     const admission = admitProposal(this.state === "running", this.nodeId, replica, this.options, {
       nodePending: this.pendingProposals,
@@ -468,7 +469,11 @@ export class FlotillaNode {
       this.pendingProposals--;
       replica.pendingProposals--;
     });
-    if (!pending.settled && replica.enqueue({ type: "propose", data: admission.data, pending })) {
+    const input = { type: "propose", data: admission.data, pending } as const;
+    if (
+      !pending.settled &&
+      replica.enqueue(session === undefined ? input : { ...input, session })
+    ) {
       this.touch(replica);
     }
     return pending.promise;

@@ -26,7 +26,8 @@ import type { Pending } from "./pending.js";
 import { ProposalBook, type ApplyOutcome } from "./proposal-book.js";
 import { proposeRejection } from "./propose-rejection.js";
 import { ReadBook } from "./read-book.js";
-import { decodeFrame } from "./sessions/command-envelope.js";
+import { decodeFrame, type SessionHeader } from "./sessions/command-envelope.js";
+import { InFlightSessions } from "./sessions/in-flight-sessions.js";
 import { SessionTable } from "./sessions/session-table.js";
 import { decodeSnapshot, encodeSnapshot } from "./sessions/snapshot-envelope.js";
 import { Snapshotter, type SnapshotPolicy } from "./snapshotter.js";
@@ -51,7 +52,13 @@ const PROPOSAL_BATCH_BYTES_MAX = 1024 * 1024;
 /** An input waiting in a replica's mailbox. */
 export type ReplicaInput =
   | { readonly type: "message"; readonly message: Message }
-  | { readonly type: "propose"; readonly data: Uint8Array; readonly pending: Pending<unknown> }
+  | {
+      readonly type: "propose";
+      readonly data: Uint8Array;
+      readonly pending: Pending<unknown>;
+      /** Set for a remote client's command (the header is also framed in `data`). */
+      readonly session?: SessionHeader;
+    }
   | {
       readonly type: "read";
       readonly context: Uint8Array;
@@ -133,6 +140,8 @@ export class Replica {
   private readonly snapshots: Snapshotter;
   /** Which session commands were applied, so a retried one applies once. */
   private readonly sessions = new SessionTable();
+  /** While leading: session commands in the log, not yet applied (a retry waits for them). */
+  private readonly inFlightSessions = new InFlightSessions();
   private applied: number;
   private softState: SoftState;
   /** Raft messages dropped because the mailbox was full (Raft recovers from the loss). */
@@ -242,7 +251,7 @@ export class Replica {
   drain(): void {
     let quiescedBy: Message | undefined;
     // Consecutive proposals are appended together: one append per follower, not one each.
-    let batch: { data: Uint8Array; pending: Pending<unknown> }[] = [];
+    let batch: { data: Uint8Array; pending: Pending<unknown>; session?: SessionHeader }[] = [];
     let batchBytes = 0;
     const flush = (): void => {
       if (batch.length > 0) this.proposeBatch(batch);
@@ -253,7 +262,7 @@ export class Replica {
       quiescedBy = isQuiescingHeartbeat(input) ? input.message : undefined;
       if (input.type === "propose") {
         // Aborted or timed out while queued: never proposed.
-        if (!input.pending.settled) {
+        if (!input.pending.settled && !this.answeredWithoutAppending(input)) {
           batch.push(input);
           batchBytes += input.data.byteLength;
           if (batchBytes >= PROPOSAL_BATCH_BYTES_MAX) flush();
@@ -376,6 +385,7 @@ export class Replica {
         this.proposals.applied(entry.index, entry.term, { ok: true, result: undefined });
       }
     }
+    this.inFlightSessions.appliedThrough(this.applied);
     if (events !== undefined && this.applied > before) {
       this.options.onApplied?.({
         groupId: this.groupId,
@@ -449,13 +459,70 @@ export class Replica {
     return this.mailbox.size === 0 && this.proposals.size === 0 && this.reads.size === 0;
   }
 
-  private proposeBatch(batch: readonly { data: Uint8Array; pending: Pending<unknown> }[]): void {
-    const outcome = this.raft.proposeBatch(batch.map(({ data }) => data));
+  /**
+   * A remote client's retry is not appended again (the committed log holds each client command
+   * once, so `committed$` and the state machine see it once): one already applied is answered
+   * from the session table, one still in this leader's log waits for that entry. True when
+   * handled here. A new leader learns what its log holds when it takes office.
+   */
+  private answeredWithoutAppending(input: {
+    readonly pending: Pending<unknown>;
+    readonly session?: SessionHeader;
+  }): boolean {
+    const { session, pending } = input;
+    if (session === undefined) return false;
+    const { role, term } = this.raft.softStatus();
+    if (role !== "leader") return false;
+    if (this.inFlightSessions.term !== term) {
+      // Taking office: index the session commands already in the log, not yet applied.
+      this.inFlightSessions.rebuild(this.options.storage, this.applied, term);
+    }
+    const known = this.sessions.lookup(session.clientId, session.sequence);
+    if (known?.type === "duplicate") {
+      if (known.outcome.ok) pending.resolve(known.outcome.result);
+      else pending.reject(known.outcome.error);
+      return true;
+    }
+    if (known?.type === "stale") {
+      pending.reject(staleCommand(session));
+      return true;
+    }
+    const inLog = this.inFlightSessions.find(session);
+    if (inLog === undefined) return false;
+    this.proposals.accepted(pending, inLog.index, inLog.term);
+    return true;
+  }
+
+  private proposeBatch(
+    batch: readonly { data: Uint8Array; pending: Pending<unknown>; session?: SessionHeader }[],
+  ): void {
+    // A session command twice in one batch (a retry racing its first copy) is appended once.
+    const unique: { data: Uint8Array; pending: Pending<unknown>; session?: SessionHeader }[] = [];
+    const slotOf: number[] = [];
+    const slotByKey = new Map<string, number>();
+    for (const item of batch) {
+      const key =
+        item.session === undefined
+          ? undefined
+          : `${item.session.clientId}/${item.session.sequence}`;
+      const seen = key === undefined ? undefined : slotByKey.get(key);
+      if (seen !== undefined) {
+        slotOf.push(seen);
+        continue;
+      }
+      if (key !== undefined) slotByKey.set(key, unique.length);
+      slotOf.push(unique.length);
+      unique.push(item);
+    }
+    const outcome = this.raft.proposeBatch(unique.map(({ data }) => data));
     switch (outcome.type) {
       case "accepted": {
-        const first = outcome.index - batch.length + 1;
+        const first = outcome.index - unique.length + 1;
+        unique.forEach(({ session }, slot) => {
+          if (session !== undefined) this.inFlightSessions.add(session, first + slot, outcome.term);
+        });
         batch.forEach(({ pending }, i) =>
-          this.proposals.accepted(pending, first + i, outcome.term),
+          this.proposals.accepted(pending, first + (slotOf[i] ?? 0), outcome.term),
         );
         return;
       }
@@ -556,10 +623,7 @@ export class Replica {
         return { outcome: decision.outcome, command: frame.command };
       case "stale":
         return {
-          outcome: {
-            ok: false,
-            error: new Error(`command ${sequence} of ${clientId} was already answered`),
-          },
+          outcome: { ok: false, error: staleCommand(frame.session) },
           command: frame.command,
         };
       case "apply": {
@@ -634,4 +698,9 @@ function isBackgroundTraffic(input: ReplicaInput): boolean {
   const message = input.message;
   if (message.type === "Heartbeat") return message.quiesce === true;
   return message.type === "HeartbeatResult" && message.context === undefined;
+}
+
+/** A session command answered before and forgotten: it is not applied again. */
+function staleCommand(session: SessionHeader): Error {
+  return new Error(`command ${session.sequence} of ${session.clientId} was already answered`);
 }

@@ -71,6 +71,19 @@ export class SessionTable {
     return { type: "apply" };
   }
 
+  /**
+   * What is known of `sequence` of `clientId` without changing anything (the leader asks before
+   * appending, so a retry of an applied command is answered without a new entry): its kept
+   * outcome, `stale` when it was answered and forgotten, or undefined when it never applied.
+   */
+  lookup(clientId: string, sequence: number): SessionDecision | undefined {
+    const session = this.clients.get(clientId);
+    if (session === undefined) return undefined;
+    const outcome = session.outcomes.get(sequence);
+    if (outcome !== undefined) return { type: "duplicate", outcome };
+    return sequence <= session.respondedTo ? { type: "stale" } : undefined;
+  }
+
   /** Records the outcome of `sequence`, applied at `index`. */
   record(
     clientId: string,

@@ -39,6 +39,28 @@ describe("session commands", () => {
     expect(c.nodes.map((n) => appliedCount(n, "g0"))).toEqual([1, 1, 1]);
   });
 
+  it("a retry while the first copy is still in flight is not appended again: committed$ shows it once", async () => {
+    cluster = await TestCluster.start(3, ["g0"]);
+    const c = cluster;
+    await c.electAll(["g0"]);
+    const leader = c.leaderOf("g0")!;
+    const group = leader.groups.get("g0")!.group;
+    const events: number[] = [];
+    const subscription = group.committed$({ fromIndex: 1 }).subscribe((e) => events.push(e.index));
+    const session = { clientId: "client-r", sequence: 3, respondedTo: 2 };
+    const command = encode({ key: "r", value: "1" });
+
+    const [first, second] = await Promise.all([
+      leader.node.proposeSession("g0", session, command),
+      leader.node.proposeSession("g0", session, command),
+    ]);
+
+    expect(second).toEqual(first);
+    await c.runTicks(3);
+    expect(events).toHaveLength(1);
+    subscription.unsubscribe();
+  });
+
   it("a retry sent to a new leader after a failover is not applied again", async () => {
     cluster = await TestCluster.start(3, ["g0"]);
     const c = cluster;
