@@ -1,0 +1,188 @@
+/**
+ * `npm run bench`: Flotilla side by side with etcd and NATS JetStream on this machine, in one
+ * run (issue 7). Every system runs as a cluster of separate processes on loopback, loaded by a
+ * separate load-generator process through its own Node.js client; the servers' CPU and memory
+ * come from `/proc`. Writes `<out>/<UTC date>-quick.json` (or `-full`) and `.md`.
+ *
+ *   npm run bench -- --quick            # scenarios 1 and 2 at 16 and 256 in flight, one round
+ *   npm run bench                       # 1/16/128/256 and 16/256/1,024 in flight, 3 rounds
+ *   #   --out DIR    where results go (default bench/results)
+ *   #   --only a,b   only these systems (flotilla, etcd, jetstream)
+ *   #   --warmup-ms N, --window-ms N, --rounds N   override the mode (to try the harness out)
+ *
+ * Nothing is asserted. Every phase is bounded, a watchdog ends the run past its deadline, and
+ * every process and file the run creates is removed however it ends.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { probeFsync } from "./lib/fsync-probe.js";
+import { machineInfo } from "./lib/machine-info.js";
+import { PEER_SCHEMA_VERSION, type PeerReport, type PeerRow } from "./lib/peer-row.js";
+import { writePeerResults } from "./lib/peer-results-file.js";
+import { findPeers, type Peers } from "./peers.js";
+import { runScenarioOnSystem, type RunTiming, type SystemConfig } from "./run-configuration.js";
+
+/** A scenario: its number (issue 7), its group count, its in-flight counts. */
+interface ScenarioPlan {
+  readonly scenario: number;
+  readonly groups: number;
+  readonly inFlights: readonly number[];
+}
+
+interface Mode {
+  readonly name: "quick" | "full";
+  readonly scenarios: readonly ScenarioPlan[];
+  readonly rounds: number;
+  readonly timing: RunTiming;
+  /** Past this the watchdog ends the run (exit code 2). */
+  readonly deadlineMs: number;
+}
+
+const QUICK: Mode = {
+  name: "quick",
+  scenarios: [
+    { scenario: 1, groups: 1, inFlights: [16, 256] },
+    { scenario: 2, groups: 64, inFlights: [16, 256] },
+  ],
+  rounds: 1,
+  timing: {
+    warmupMs: 2_000,
+    windowMs: 8_000,
+    readyTimeoutMs: 30_000,
+    drainTimeoutMs: 5_000,
+    startTimeoutMs: 30_000,
+    streamCreateTimeoutMs: 45_000,
+  },
+  deadlineMs: 9 * 60_000,
+};
+
+const FULL: Mode = {
+  name: "full",
+  scenarios: [
+    { scenario: 1, groups: 1, inFlights: [1, 16, 128, 256] },
+    { scenario: 2, groups: 64, inFlights: [16, 256, 1024] },
+  ],
+  rounds: 3,
+  timing: { ...QUICK.timing, windowMs: 10_000 },
+  deadlineMs: 75 * 60_000,
+};
+
+/** Flotilla strict, Flotilla relaxed, etcd, JetStream: interleaved, in this order. */
+const SYSTEMS: readonly SystemConfig[] = [
+  { system: "flotilla", durability: "strict" },
+  { system: "flotilla", durability: "relaxed" },
+  { system: "etcd", durability: "strict" },
+  { system: "jetstream", durability: "relaxed" },
+];
+
+const VALUE_BYTES = 100;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      out: { type: "string", default: "bench/results" },
+      only: { type: "string" },
+      "window-ms": { type: "string" },
+      "warmup-ms": { type: "string" },
+      rounds: { type: "string" },
+    },
+  });
+  const preset = values.quick ? QUICK : FULL;
+  const mode: Mode = {
+    ...preset,
+    rounds: Number(values.rounds ?? preset.rounds),
+    timing: {
+      ...preset.timing,
+      windowMs: Number(values["window-ms"] ?? preset.timing.windowMs),
+      warmupMs: Number(values["warmup-ms"] ?? preset.timing.warmupMs),
+    },
+  };
+  const only = values.only?.split(",").map((name) => name.trim());
+  const startedAt = new Date().toISOString();
+  const tempRoot = mkdtempSync(join(tmpdir(), "flotilla-bench-"));
+  const cleanup = (): void => rmSync(tempRoot, { recursive: true, force: true });
+  process.once("exit", cleanup);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping (every process this run started is killed on exit)`);
+      process.exit(130);
+    });
+  }
+  const watchdog = setTimeout(() => {
+    log(`the run passed its ${mode.deadlineMs / 60_000}-minute deadline: stopping`);
+    process.exit(2);
+  }, mode.deadlineMs);
+  watchdog.unref();
+
+  const fsync = probeFsync(tempRoot);
+  const machine = machineInfo(fsync);
+  log(
+    `${mode.name} run: ${machine.cores} cores, fsync ${fsync.perSecond}/s (p50 ${fsync.p50Ms} ms)`,
+  );
+  const peers: Peers = await findPeers(log);
+  const rows: PeerRow[] = [];
+  const notes: string[] = [
+    "Separate processes on loopback: 3 Flotilla nodes + 1 nats-server; 3 etcd members; 3 JetStream servers. " +
+      "The load generator is another process; its CPU is reported apart (client CPU ms/1k).",
+    "Durability: Flotilla strict and etcd acknowledge after fdatasync; Flotilla relaxed and JetStream 2.9 " +
+      "acknowledge before syncing (a JetStream PubAck means in memory on a quorum).",
+    `Closed loop, ${VALUE_BYTES}-byte values, distinct keys, warm-up ${mode.timing.warmupMs / 1000} s, ` +
+      `window ${mode.timing.windowMs / 1000} s, ${mode.rounds} round(s); systems interleaved per scenario.`,
+    "RSS MB max is the summed resident set of the server processes; CPU ms/1k ops is summed over them.",
+  ];
+  for (let round = 1; round <= mode.rounds; round++) {
+    for (const scenario of mode.scenarios) {
+      for (const config of SYSTEMS) {
+        if (only !== undefined && !only.includes(config.system)) continue;
+        log(
+          `round ${round}, scenario ${scenario.scenario}: ${config.system} (${config.durability})`,
+        );
+        const outcome = await runScenarioOnSystem({
+          config,
+          peers,
+          scenario: scenario.scenario,
+          groups: scenario.groups,
+          inFlights: scenario.inFlights,
+          round,
+          valueBytes: VALUE_BYTES,
+          timing: mode.timing,
+          tempRoot,
+          log,
+        });
+        rows.push(...outcome.rows);
+        for (const note of outcome.notes) if (!notes.includes(note)) notes.push(note);
+      }
+    }
+  }
+  const report: PeerReport = {
+    schemaVersion: PEER_SCHEMA_VERSION,
+    benchmark: mode.name,
+    quick: mode.name === "quick",
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    command: `npm run bench${mode.name === "quick" ? " -- --quick" : ""}`,
+    machine,
+    versions: peers.versions,
+    notes: [...notes, ...peers.skipped],
+    rows,
+  };
+  const written = await writePeerResults(values.out, report);
+  process.stdout.write(`\n${written.markdown}\n`);
+  log(`wrote ${written.jsonPath} and ${written.markdownPath}`);
+  return rows.some((row) => row.status === "failed") ? 1 : 0;
+}
+
+function log(line: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);
