@@ -9,6 +9,7 @@
  */
 import { assert, type Entry, type NodeId, type ReadState, type SeededRandom } from "@flotilla/raft";
 import { encodeKvCommand, type KvWrite } from "./kv-command.js";
+import { nextKvOperation } from "./kv-workload.js";
 import type { KvApplied } from "./kv-state-machine.js";
 import type { HistoryOperation, KvOutput } from "./linearizability/history-operation.js";
 import { pick } from "./random-choice.js";
@@ -181,25 +182,13 @@ export class SimClient {
   }
 
   private start(step: number, view: ClientView): void {
-    const roll = this.random.nextInt(100);
-    if (roll < 30) {
+    const next = nextKvOperation(this.random, this.id, this.seq + 1, this.key, this.lastSeen);
+    if (next.type === "read") {
       this.startRead(step, view);
       return;
     }
     this.seq++;
-    const value = `${this.id}#${this.seq}`;
-    const key = this.key;
-    const write: KvWrite =
-      roll < 65
-        ? { kind: "put", key, value }
-        : roll < 90
-          ? {
-              kind: "cas",
-              key,
-              expected: this.random.chance(0.7) ? this.lastSeen : undefined,
-              value,
-            }
-          : { kind: "delete", key };
+    const write = next.write;
     const pending: PendingWrite = {
       kind: "write",
       seq: this.seq,

@@ -22,6 +22,7 @@ import {
   type RequestOptions,
 } from "@flotilla/runtime";
 import type { KvWrite } from "../kv-command.js";
+import { nextKvOperation } from "../kv-workload.js";
 import type { KvApplied } from "../kv-state-machine.js";
 import type { HistoryOperation, KvOutput } from "../linearizability/history-operation.js";
 import { pick } from "../random-choice.js";
@@ -165,25 +166,13 @@ export class RuntimeClient {
   }
 
   private start(step: number, view: ClientView): void {
-    const roll = this.random.nextInt(100);
-    if (roll < 30) {
+    const next = nextKvOperation(this.random, this.id, this.seq + 1, this.key, this.lastSeen);
+    if (next.type === "read") {
       this.startRead(step, view);
       return;
     }
     this.seq++;
-    const value = `${this.id}#${this.seq}`;
-    const key = this.key;
-    const write: KvWrite =
-      roll < 65
-        ? { kind: "put", key, value }
-        : roll < 90
-          ? {
-              kind: "cas",
-              key,
-              expected: this.random.chance(0.7) ? this.lastSeen : undefined,
-              value,
-            }
-          : { kind: "delete", key };
+    const write = next.write;
     const pending: PendingWrite = {
       kind: "write",
       seq: this.seq,
