@@ -31,6 +31,8 @@ function acknowledgeBeforeSync(storage: SimNodeStorage): NodeStorage {
     },
     createSnapshot: (groupId, index, membership, data) =>
       storage.createSnapshot(groupId, index, membership, data),
+    metadata: (key) => storage.metadata(key),
+    setMetadata: (key, value) => storage.setMetadata(key, value),
     close: () => storage.close(),
   };
 }

@@ -19,7 +19,7 @@ import { LmdbNodeStorage } from "@flotilla/storage-lmdb";
 import { NatsTransport } from "@flotilla/transport-nats";
 import { ClientService } from "./client-service.js";
 import { ControlService } from "./control-service.js";
-import { readHostedGroups, writeHostedGroups } from "./hosted-groups-file.js";
+import { readHostedGroups, writeHostedGroups } from "./hosted-groups.js";
 import { loadKinds, type AnyStateMachine } from "./kinds/state-machine-kinds.js";
 import { msgpackCodec } from "./msgpack-codec.js";
 import type { GroupSpec, NatsSettings, NodeProcessConfig } from "./node-config.js";
@@ -40,14 +40,16 @@ export async function startNodeProcess(
   const log = logger.child({ nodeId: config.nodeId });
   await mkdir(config.dataDir, { recursive: true });
   const kinds = await loadKinds(config.kindsModule);
-  const recorded = await readHostedGroups(config.dataDir);
-  const groups = mergeGroups(recorded, config.groups);
-  for (const spec of groups) {
-    if (!kinds.has(spec.kind)) throw new Error(`group ${spec.groupId}: unknown kind ${spec.kind}`);
-  }
-  await writeHostedGroups(config.dataDir, groups);
-
   const storage = await LmdbNodeStorage.open(config.dataDir, { durability: config.durability });
+  const groups = mergeGroups(readHostedGroups(storage), config.groups);
+  for (const spec of groups) {
+    if (!kinds.has(spec.kind)) {
+      await storage.close();
+      throw new Error(`group ${spec.groupId}: unknown kind ${spec.kind}`);
+    }
+  }
+  await writeHostedGroups(storage, groups);
+
   const nc = await connect(await connectionOptions(config.nats, config.nodeId));
   void watchConnection(nc, log);
   const transport = await NatsTransport.start({
@@ -93,7 +95,7 @@ export async function startNodeProcess(
         if (stateMachines.has(spec.groupId)) return;
         await hostGroup(spec);
         groups.push(spec);
-        await writeHostedGroups(config.dataDir, groups);
+        await writeHostedGroups(storage, groups);
       },
       deleteGroup: async (groupId) => {
         clients.remove(groupId);
@@ -101,7 +103,7 @@ export async function startNodeProcess(
         stateMachines.delete(groupId);
         const at = groups.findIndex((spec) => spec.groupId === groupId);
         if (at >= 0) groups.splice(at, 1);
-        await writeHostedGroups(config.dataDir, groups);
+        await writeHostedGroups(storage, groups);
       },
     },
     log,

@@ -72,6 +72,16 @@ export interface GroupStorage extends RaftStorage {
  * const raftStorage = storage.group("orders-7"); // hand it to the core
  */
 export interface NodeStorage {
+  /**
+   * A small record of the node's own under `key` (for example the groups a node process hosts
+   * and their kinds), as last stored by {@link setMetadata}; undefined when there is none.
+   */
+  metadata(key: string): Uint8Array | undefined;
+  /**
+   * Stores `value` under `key` in the same store, durably (synced before it resolves), in order
+   * with the other writes.
+   */
+  setMetadata(key: string, value: Uint8Array): Promise<void>;
   /** How writes are acknowledged. */
   readonly durability: Durability;
   /** The ids of the groups stored, in no particular order. */

@@ -167,6 +167,34 @@ export class LmdbNodeStorage implements NodeStorage, GroupReader {
     return this.closing;
   }
 
+  metadata(key: string): Uint8Array | undefined {
+    this.assertOpen();
+    const bytes = this.env.dbs.meta.get(metadataKey(key), { transaction: this.readTxn });
+    return bytes === undefined ? undefined : Uint8Array.from(bytes);
+  }
+
+  setMetadata(key: string, value: Uint8Array): Promise<void> {
+    if (this.closed) return Promise.reject(new StorageClosedError());
+    const stored = Uint8Array.from(value);
+    // In order with the batches (the same queue), in its own transaction, synced.
+    const turn = this.queue.then(async () => {
+      try {
+        await this.env.root.childTransaction(() => {
+          this.env.dbs.meta.putSync(metadataKey(key), stored);
+        });
+      } catch (error) {
+        throw await classifyWriteFailure(this.path, error, "commit", this.logger);
+      }
+      this.renewReadTxn();
+      await this.track(this.waitDurable());
+    });
+    this.queue = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    return turn;
+  }
+
   // --- reads (GroupReader) ---------------------------------------------------------------
 
   /** @internal */
@@ -378,4 +406,9 @@ export class LmdbNodeStorage implements NodeStorage, GroupReader {
   private assertOpen(): void {
     if (this.released) throw new StorageClosedError();
   }
+}
+
+/** Metadata records live in the `meta` database beside the format record, under `app/<key>`. */
+function metadataKey(key: string): string {
+  return `app/${key}`;
 }

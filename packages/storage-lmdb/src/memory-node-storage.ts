@@ -49,7 +49,19 @@ function summaryOf(storage: MemoryStorage): GroupSummary {
 export class MemoryNodeStorage implements NodeStorage {
   readonly durability: Durability = Durability.Strict;
   private readonly groups = new Map<string, MemoryGroupStorage>();
+  private readonly records = new Map<string, Uint8Array>();
   private closed = false;
+
+  metadata(key: string): Uint8Array | undefined {
+    const value = this.records.get(key);
+    return value === undefined ? undefined : Uint8Array.from(value);
+  }
+
+  setMetadata(key: string, value: Uint8Array): Promise<void> {
+    if (this.closed) return Promise.reject(new StorageClosedError());
+    this.records.set(key, Uint8Array.from(value));
+    return Promise.resolve();
+  }
 
   groupIds(): string[] {
     return [...this.groups.keys()];

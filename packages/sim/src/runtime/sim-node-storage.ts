@@ -104,6 +104,18 @@ export class SimNodeStorage implements NodeStorage {
   }
 
   /** Syncs what was written and closes. Idempotent. */
+  /** Node metadata: the runtime never writes it, so the simulator keeps it durable at once. */
+  private readonly records = new Map<string, Uint8Array>();
+
+  metadata(key: string): Uint8Array | undefined {
+    return this.records.get(key);
+  }
+
+  setMetadata(key: string, value: Uint8Array): Promise<void> {
+    this.records.set(key, Uint8Array.from(value));
+    return Promise.resolve();
+  }
+
   close(): Promise<void> {
     if (this.state === "open") {
       this.syncNow();

@@ -315,6 +315,26 @@ export function describeNodeStorageConformance(
       await storage.close();
     });
 
+    it("stores node metadata by key: absent, set, replaced, and the caller's buffer not kept", async () => {
+      expect(storage.metadata("hosted-groups")).toBeUndefined();
+      const value = new TextEncoder().encode("one");
+      await storage.setMetadata("hosted-groups", value);
+      value.fill(0);
+      expect(new TextDecoder().decode(storage.metadata("hosted-groups"))).toBe("one");
+      await storage.setMetadata("hosted-groups", new TextEncoder().encode("two"));
+      expect(new TextDecoder().decode(storage.metadata("hosted-groups"))).toBe("two");
+      expect(storage.metadata("other")).toBeUndefined();
+    });
+
+    it.runIf(makeHarness().reopen !== undefined)(
+      "keeps node metadata across a reopen",
+      async () => {
+        await storage.setMetadata("hosted-groups", Uint8Array.from([1, 2, 3]));
+        storage = await harness.reopen!(storage);
+        expect(storage.metadata("hosted-groups")).toEqual(Uint8Array.from([1, 2, 3]));
+      },
+    );
+
     it.runIf(makeHarness().reopen !== undefined)(
       "gives back exactly what was written after a reopen",
       async () => {
