@@ -19,6 +19,7 @@ import type { SimNode } from "./sim-node.js";
 import { intBetween, pick } from "./random-choice.js";
 import type { NewLeader } from "./safety-checker.js";
 import type { World } from "./world.js";
+import { cutRandomPartition } from "./random-partition.js";
 
 /**
  * Fewest voters a membership change may leave. Three keeps a 5-node world's groups
@@ -101,28 +102,12 @@ export class FaultInjector {
 
   private partition(step: number): void {
     const ids = this.cluster.nodes.map((node) => node.id);
-    const shape = this.random.nextInt(3);
-    if (shape === 2) {
-      // One-way: some directed links stop carrying messages, their reverse still works.
-      const cuts = intBetween(this.random, 1, ids.length);
-      for (let i = 0; i < cuts; i++) {
-        const from = pick(this.random, ids);
-        const to = pick(
-          this.random,
-          ids.filter((id) => id !== from),
-        );
-        this.network.cut(from, to);
-      }
-    } else {
-      // Symmetric: an isolated node, or a random split into two sides.
-      const isolated = this.chooseVictim(this.cluster.nodes).id;
-      const side = shape === 0 ? [isolated] : ids.filter(() => this.random.chance(0.5));
-      for (const from of ids) {
-        for (const to of ids) {
-          if (side.includes(from) !== side.includes(to)) this.network.cut(from, to);
-        }
-      }
-    }
+    cutRandomPartition(
+      this.random,
+      ids,
+      () => this.chooseVictim(this.cluster.nodes).id,
+      (from, to) => this.network.cut(from, to),
+    );
     this.partitionEndsAtStep = step + intBetween(this.random, 1, this.world.partitionStepsMax);
     this.coverage.partitions++;
   }

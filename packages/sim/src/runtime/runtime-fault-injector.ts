@@ -21,6 +21,7 @@ import type { HostChecker } from "./host-checker.js";
 import type { RuntimeCluster, SimHostSlot } from "./runtime-cluster.js";
 import type { RuntimeCoverage } from "./runtime-coverage.js";
 import type { RuntimeWorld } from "./runtime-world.js";
+import { cutRandomPartition } from "../random-partition.js";
 
 /** Injects faults into one runtime-mode run. */
 export class RuntimeFaultInjector {
@@ -138,26 +139,12 @@ export class RuntimeFaultInjector {
 
   private partition(step: number): void {
     const ids = this.cluster.slots.map((slot) => slot.id);
-    const shape = this.random.nextInt(3);
-    if (shape === 2) {
-      const cuts = intBetween(this.random, 1, ids.length);
-      for (let i = 0; i < cuts; i++) {
-        const from = pick(this.random, ids);
-        const to = pick(
-          this.random,
-          ids.filter((id) => id !== from),
-        );
-        this.network.cut(from, to);
-      }
-    } else {
-      const isolated = pick(this.random, ids);
-      const side = shape === 0 ? [isolated] : ids.filter(() => this.random.chance(0.5));
-      for (const from of ids) {
-        for (const to of ids) {
-          if (side.includes(from) !== side.includes(to)) this.network.cut(from, to);
-        }
-      }
-    }
+    cutRandomPartition(
+      this.random,
+      ids,
+      () => pick(this.random, ids),
+      (from, to) => this.network.cut(from, to),
+    );
     this.partitionEndsAtStep = step + intBetween(this.random, 1, this.world.partitionStepsMax);
     this.coverage.partitions++;
   }
