@@ -332,14 +332,17 @@ export class Replica {
    */
   wakeIfPeersDead(dead: ReadonlySet<string>): boolean {
     if (!this.sleeping) return false;
-    const status = this.raft.status();
-    if (status.role === "follower") {
-      if (status.leaderId === undefined || !dead.has(status.leaderId)) return false;
+    // Checked every tick while a peer is dead: the cheap soft state first, the full status
+    // (with membership) only for a leader.
+    const soft = this.raft.softStatus();
+    if (soft.role === "follower") {
+      if (soft.leaderId === undefined || !dead.has(soft.leaderId)) return false;
       this.sleeping = false;
       this.raft.forgetLeader();
       return true;
     }
-    if (status.role !== "leader") return false;
+    if (soft.role !== "leader") return false;
+    const status = this.raft.status();
     // A quiesced leader is never in a joint configuration: one majority decides.
     const voters = status.membership.voters;
     const live = voters.filter((id) => !dead.has(id)).length;
