@@ -9,6 +9,8 @@
  *   #   --out DIR    where results go (default bench/results)
  *   #   --only a,b   only these systems (flotilla, etcd, jetstream)
  *   #   --warmup-ms N, --window-ms N, --rounds N   override the mode (to try the harness out)
+ *   #   --scenarios 1,2   only these scenarios;  --in-flight 1,256   only these in-flight counts
+ *   #   --cpu-prof DIR    Flotilla's node processes write `node --cpu-prof` profiles into DIR
  *
  * Nothing is asserted. Every phase is bounded, a watchdog ends the run past its deadline, and
  * every process and file the run creates is removed however it ends.
@@ -88,11 +90,25 @@ async function main(): Promise<number> {
       "window-ms": { type: "string" },
       "warmup-ms": { type: "string" },
       rounds: { type: "string" },
+      "in-flight": { type: "string" },
+      scenarios: { type: "string" },
+      "cpu-prof": { type: "string" },
     },
   });
   const preset = values.quick ? QUICK : FULL;
+  const onlyScenarios = values.scenarios?.split(",").map(Number);
+  const onlyInFlights = values["in-flight"]?.split(",").map(Number);
   const mode: Mode = {
     ...preset,
+    scenarios: preset.scenarios
+      .filter((plan) => onlyScenarios === undefined || onlyScenarios.includes(plan.scenario))
+      .map((plan) => ({
+        ...plan,
+        inFlights:
+          onlyInFlights === undefined
+            ? plan.inFlights
+            : onlyInFlights.filter((n) => Number.isInteger(n) && n > 0),
+      })),
     rounds: Number(values.rounds ?? preset.rounds),
     timing: {
       ...preset.timing,
@@ -151,6 +167,7 @@ async function main(): Promise<number> {
           timing: mode.timing,
           tempRoot,
           log,
+          ...(values["cpu-prof"] === undefined ? {} : { cpuProfDir: values["cpu-prof"] }),
         });
         rows.push(...outcome.rows);
         for (const note of outcome.notes) if (!notes.includes(note)) notes.push(note);

@@ -4,6 +4,7 @@
  * whatever happened. A cluster that cannot start fails its rows with the reason; a system that
  * cannot be had skips them.
  */
+import { join } from "node:path";
 import type { LoadPlan } from "./lib/load-target.js";
 import { unmeasuredRow, type PeerRow, type PeerRowIdentity } from "./lib/peer-row.js";
 import { roundTo } from "./lib/round-to.js";
@@ -42,6 +43,8 @@ export interface ConfigurationRun {
   readonly timing: RunTiming;
   readonly tempRoot: string;
   readonly log: (line: string) => void;
+  /** When set, Flotilla's node processes write `--cpu-prof` profiles here. */
+  readonly cpuProfDir?: string;
 }
 
 /** Runs every in-flight count of `run` on one fresh cluster; never throws. */
@@ -138,7 +141,19 @@ function startCluster(run: ConfigurationRun, groups: number): Promise<SystemClus
   const { peers, timing, tempRoot } = run;
   switch (run.config.system) {
     case "flotilla":
-      return startFlotilla(groups, run.config.durability, required(peers.natsServer), tempRoot);
+      return startFlotilla({
+        groups,
+        durability: run.config.durability,
+        natsServerBinary: required(peers.natsServer),
+        tempRoot,
+        nodeRuntimeFlags:
+          run.cpuProfDir === undefined
+            ? []
+            : [
+                "--cpu-prof",
+                `--cpu-prof-dir=${join(run.cpuProfDir, `${run.config.durability}-s${run.scenario}-r${run.round}`)}`,
+              ],
+      });
     case "etcd":
       return startEtcd(required(peers.etcd), tempRoot, timing.startTimeoutMs);
     case "jetstream":

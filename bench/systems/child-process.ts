@@ -61,6 +61,13 @@ export class OwnedProcess {
     return this.log;
   }
 
+  /** SIGKILL; resolves once the process is gone. */
+  async kill(): Promise<void> {
+    if (this.child.pid === undefined || !this.running) return;
+    this.child.kill("SIGKILL");
+    await this.exited;
+  }
+
   /** SIGTERM, then SIGKILL after `timeoutMs`; resolves once the process is gone. */
   async stop(timeoutMs = 5_000): Promise<void> {
     if (this.child.pid === undefined || !this.running) return;

@@ -156,7 +156,17 @@ export class Replica {
   /** Ticks since the last input (a leader quiesces after {@link QUIESCE_AFTER_IDLE_TICKS}). */
   private idleTicks = 0;
 
+  /**
+   * The term and vote on disk here: a message may leave before the round's write only while the
+   * Ready does not move them (the round updates these once its write is durable).
+   */
+  durableTerm: number;
+  durableVote: NodeId | undefined;
+
   constructor(private readonly options: ReplicaOptions) {
+    const { hardState } = options.storage.initialState();
+    this.durableTerm = hardState.term;
+    this.durableVote = hardState.vote;
     this.groupId = options.groupId;
     this.raft = options.raft;
     this.logger = options.logger;

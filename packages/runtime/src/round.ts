@@ -3,7 +3,7 @@
  * of them (group commit), then one batch per destination node (coalescing), then apply,
  * streams and advance — the Ready loop of packages/raft/README.md, batched across groups.
  */
-import type { NodeId, Ready } from "@flotilla/raft";
+import type { Message, NodeId, Ready } from "@flotilla/raft";
 import type { GroupWrite, NodeStorage } from "./node-storage.js";
 import type { Clock } from "./clock.js";
 import type { Replica } from "./replica.js";
@@ -40,30 +40,49 @@ export function toGroupWrite(groupId: string, ready: Ready): GroupWrite | undefi
   };
 }
 
-/** Every outgoing message of the round, grouped by destination node, in Ready order. */
-export function coalesce(readies: readonly ReplicaReady[]): Map<NodeId, GroupMessage[]> {
-  const outbox = new Map<NodeId, GroupMessage[]>();
-  for (const { replica, ready } of readies) {
-    for (const message of ready.messages) {
-      let batch = outbox.get(message.to);
-      if (batch === undefined) {
-        batch = [];
-        outbox.set(message.to, batch);
-      }
-      batch.push({ groupId: replica.groupId, message });
-    }
-  }
-  return outbox;
+/**
+ * Messages that promise nothing about this round's write: a leader's appends, heartbeats,
+ * snapshots and transfers, forwarded proposals and ReadIndex traffic. A leader may replicate
+ * entries it has not yet made durable itself (dissertation §10.2.1): the core counts its own
+ * copy only once `advance` says it is stored. Votes and append acknowledgements always wait.
+ */
+const SENDABLE_BEFORE_WRITE: ReadonlySet<Message["type"]> = new Set<Message["type"]>([
+  "AppendEntries",
+  "Heartbeat",
+  "HeartbeatResult",
+  "InstallSnapshot",
+  "TimeoutNow",
+  "ForwardedProposal",
+  "ReadIndexRequest",
+  "ReadIndexResponse",
+]);
+
+/**
+ * True when nothing of `ready` needs this round's write first, apart from new entries: no
+ * snapshot to store and no new term or vote (the disk already says what the messages assume).
+ */
+export function independentOfWrite(replica: Replica, ready: Ready): boolean {
+  if (ready.snapshot !== undefined) return false;
+  const hardState = ready.hardState;
+  return (
+    hardState === undefined ||
+    (hardState.term === replica.durableTerm && hardState.vote === replica.durableVote)
+  );
 }
 
 /**
- * Persists, sends, applies and advances `readies`, in that order:
+ * Persists, sends, applies and advances `readies`. Work that does not depend on the round's
+ * write overlaps it, so one fsync, not three, stands between a proposal and its answer:
  *
- * 1. one `storage.write` holding every group's snapshot, entries and hard state — a vote or an
- *    append acknowledgement leaves only after the write that it depends on is durable;
- * 2. one `transport.send` per destination node, and an empty one (a node-level liveness ping)
- *    to each of `pingPeers` that gets nothing else;
- * 3. apply committed entries, settle proposals and reads, report leadership (per replica);
+ * 1. start one `storage.write` holding every group's snapshot, entries and hard state;
+ * 2. meanwhile, for each Ready that moves no term or vote and stores no snapshot: send its
+ *    messages that promise nothing about the write (a leader's appends go out while its own
+ *    copy is being synced), and apply its committed entries — each already durable on a
+ *    majority, the leader's own copy included (the core never hands out an entry before
+ *    `advance` reported it stored), so a commit index not yet synced delays nothing;
+ * 3. once the write is durable: send the rest (votes, append acknowledgements), one batch per
+ *    destination node, and an empty one (a node-level liveness ping) to each of `pingPeers`
+ *    that got nothing else this round; then apply the Readies that had to wait;
  * 4. deliver `committed$` events;
  * 5. `advance` every Ready;
  * 6. take a snapshot where a threshold is passed (stored in the background, not awaited).
@@ -89,17 +108,45 @@ export async function persistSendApply(
     const write = withCompaction(undefined, replica);
     if (write !== undefined) writes.push(write);
   }
-  if (writes.length > 0) await storage.write(writes);
-  const outbox = coalesce(readies);
-  for (const [to, messages] of outbox) transport.send(to, { from: nodeId, messages });
+  const written = writes.length > 0 ? storage.write(writes) : undefined;
+
+  const early: ReplicaReady[] = [];
+  const late: ReplicaReady[] = [];
+  const earlyOutbox = new Map<NodeId, GroupMessage[]>();
+  const lateOutbox = new Map<NodeId, GroupMessage[]>();
+  for (const item of readies) {
+    const independent = independentOfWrite(item.replica, item.ready);
+    (independent ? early : late).push(item);
+    for (const message of item.ready.messages) {
+      const outbox =
+        independent && SENDABLE_BEFORE_WRITE.has(message.type) ? earlyOutbox : lateOutbox;
+      addTo(outbox, message.to, { groupId: item.replica.groupId, message });
+    }
+  }
+  for (const [to, messages] of earlyOutbox) transport.send(to, { from: nodeId, messages });
+  if (early.length > 0) {
+    const nowMs = clock.now();
+    for (const { replica, ready } of early) replica.apply(ready, nowMs);
+  }
+
+  // A failed write rejects here: nothing that needed it has left, and the node stops.
+  if (written !== undefined) await written;
+  for (const { ready, replica } of readies) {
+    if (ready.hardState === undefined) continue;
+    replica.durableTerm = ready.hardState.term;
+    replica.durableVote = ready.hardState.vote;
+  }
+  for (const [to, messages] of lateOutbox) transport.send(to, { from: nodeId, messages });
   let livenessPings = 0;
   for (const peer of pingPeers) {
-    if (outbox.has(peer)) continue;
+    if (earlyOutbox.has(peer) || lateOutbox.has(peer)) continue;
     transport.send(peer, { from: nodeId, messages: [] });
     livenessPings++;
   }
-  const nowMs = clock.now();
-  for (const { replica, ready } of readies) replica.apply(ready, nowMs);
+  if (late.length > 0) {
+    const nowMs = clock.now();
+    for (const { replica, ready } of late) replica.apply(ready, nowMs);
+  }
   for (const { replica } of readies) replica.flushStreams();
   for (const { replica, ready } of readies) replica.raft.advance(ready);
   const snapshots: Promise<void>[] = [];
@@ -107,13 +154,20 @@ export async function persistSendApply(
     const snapshot = replica.snapshotIfDue();
     if (snapshot !== undefined) snapshots.push(snapshot);
   }
+  const batchesSent = earlyOutbox.size + lateOutbox.size;
   return {
     readies: readies.length,
     storageWrites: writes.length > 0 ? 1 : 0,
-    batchesSent: outbox.size,
+    batchesSent,
     livenessPings,
     snapshots,
   };
+}
+
+function addTo(outbox: Map<NodeId, GroupMessage[]>, to: NodeId, message: GroupMessage): void {
+  const batch = outbox.get(to);
+  if (batch === undefined) outbox.set(to, [message]);
+  else batch.push(message);
 }
 
 /** Adds the replica's pending `compactThrough`, if any, to its part of the write. */

@@ -63,6 +63,10 @@ describe("FlotillaNode (3 nodes over the in-memory network)", () => {
     await Promise.all(
       GROUPS.map((groupId) => groupOf(n1, groupId).group.propose({ key: "k", value: groupId })),
     );
+    // A proposal resolves before the leader's commit-index write is synced: let it finish.
+    await waitFor(() => cluster!.nodes.every((n) => n.node.isIdle()), {
+      description: "every node's last round done",
+    });
     for (const [i, n] of [n1, n2, n3].entries()) {
       const writes = n.writes.slice(writesBefore[i]);
       const appends = writes.filter((batch) => batch.some((write) => write.entries !== undefined));
@@ -76,16 +80,21 @@ describe("FlotillaNode (3 nodes over the in-memory network)", () => {
     expect(appendRound[1]).toEqual([appendRound[0]![0], n3.id, GROUPS.length]);
   });
 
-  it("never sends two batches to one node in one round (coalescing)", async () => {
+  it("sends at most two batches to one node in one round: before and after its write (coalescing)", async () => {
     cluster = await TestCluster.start(3, GROUPS);
     await cluster.electAll(GROUPS);
+    await Promise.all(
+      GROUPS.map((groupId) =>
+        groupOf(cluster!.leaderOf(groupId)!, groupId).group.propose({ key: "k", value: "v" }),
+      ),
+    );
     await cluster.runTicks(20);
     for (const n of cluster.nodes) {
-      const seen = new Set<string>();
+      const perRound = new Map<string, number>();
       for (const [round, to] of n.sends) {
         const key = `${round}>${to}`;
-        expect(seen.has(key), `${n.id} sent twice to ${to} in round ${round}`).toBe(false);
-        seen.add(key);
+        perRound.set(key, (perRound.get(key) ?? 0) + 1);
+        expect(perRound.get(key), `${n.id} sent to ${to} in round ${round}`).toBeLessThanOrEqual(2);
       }
       const { batchesSent, livenessPings } = n.node.stats();
       expect(batchesSent + livenessPings).toBe(n.sends.length);

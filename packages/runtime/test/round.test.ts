@@ -8,35 +8,56 @@ afterEach(async () => {
 });
 
 describe("rounds", () => {
-  it("sends nothing until the round's storage write is durable (persist before send)", async () => {
+  it("replicates while the leader's own write is in flight, but answers only once it is durable", async () => {
     cluster = await TestCluster.start(3, ["g0"], {}, (index) => ({
       electionTicks: index === 0 ? 3 : 10,
     }));
     await cluster.electAll(["g0"]);
     await settle(20);
     const leader = cluster.leaderOf("g0")!;
-    // Hold the leader's next write open.
-    const storage = leader.storage;
-    const write = storage.write.bind(storage);
-    let release: (() => void) | undefined;
-    let held = 0;
-    storage.write = (batch) => {
-      held++;
-      return new Promise<void>((resolve) => {
-        release = () => void write(batch).then(resolve);
-      });
-    };
+    const release = holdWrites(leader);
+    const appendedBefore = cluster.nodes.map((n) => n.writes.length);
     const sendsBefore = leader.sends.length;
     const outcome = outcomeOf(leader.groups.get("g0")!.group.propose({ key: "a", value: "1" }));
-    await waitFor(() => held === 1, { description: "the leader's write started" });
+    await waitFor(() => release.held() === 1, { description: "the leader's write started" });
+    // AppendEntries leave at once (dissertation §10.2.1) and both followers store the entry...
+    await waitFor(() => leader.sends.length > sendsBefore, { description: "appends sent" });
+    const followers = cluster.nodes.filter((n) => n !== leader);
+    const appended = (n: TestNode): boolean =>
+      n.writes
+        .slice(appendedBefore[cluster!.nodes.indexOf(n)])
+        .some((batch) => batch.some((write) => (write.entries?.length ?? 0) > 0));
+    await waitFor(() => followers.every(appended), {
+      description: "both followers stored the entry",
+    });
     await settle(20);
-    expect(leader.sends.length).toBe(sendsBefore); // AppendEntries wait for the write
+    // ...but the leader counts its own copy, and so applies and answers, only once it is stored.
     expect(outcome.settled).toBe(false);
-    storage.write = write;
-    release!();
+    release.all();
     await waitFor(() => outcome.settled, { description: "the proposal resolves" });
     expect(outcome.error).toBeUndefined();
-    expect(leader.sends.length).toBeGreaterThan(sendsBefore);
+  });
+
+  it("sends an append acknowledgement only once the follower's write is durable", async () => {
+    cluster = await TestCluster.start(3, ["g0"], {}, (index) => ({
+      electionTicks: index === 0 ? 3 : 10,
+    }));
+    await cluster.electAll(["g0"]);
+    await settle(20);
+    const leader = cluster.leaderOf("g0")!;
+    const followers = cluster.nodes.filter((n) => n !== leader);
+    const releases = followers.map((follower) => holdWrites(follower));
+    const sendsBefore = followers.map((follower) => follower.sends.length);
+    const outcome = outcomeOf(leader.groups.get("g0")!.group.propose({ key: "a", value: "1" }));
+    await waitFor(() => releases.every((release) => release.held() === 1), {
+      description: "both followers' writes started",
+    });
+    await settle(20);
+    expect(followers.map((follower) => follower.sends.length)).toEqual(sendsBefore);
+    expect(outcome.settled).toBe(false);
+    for (const release of releases) release.all();
+    await waitFor(() => outcome.settled, { description: "the proposal resolves" });
+    expect(outcome.error).toBeUndefined();
   });
 
   it("runs 3 nodes × 100 groups: every proposal resolves and every replica agrees", async () => {
@@ -62,3 +83,24 @@ describe("rounds", () => {
     }
   });
 });
+
+/** Holds `node`'s storage writes open until `all()` lets them (and later ones) through. */
+function holdWrites(node: TestNode): { held: () => number; all: () => void } {
+  const storage = node.storage;
+  const write = storage.write.bind(storage);
+  const waiting: (() => void)[] = [];
+  let held = 0;
+  storage.write = (batch) => {
+    held++;
+    return new Promise<void>((resolve, reject) => {
+      waiting.push(() => void write(batch).then(resolve, reject));
+    });
+  };
+  return {
+    held: () => held,
+    all: () => {
+      storage.write = write;
+      for (const go of waiting.splice(0)) go();
+    },
+  };
+}
