@@ -34,8 +34,11 @@ const SCENARIO_TITLES: Readonly<Record<number, string>> = {
   2: "Scenario 2: many groups (Flotilla groups, JetStream streams; etcd one cluster)",
 };
 
-/** The report as Markdown. */
-export function renderPeerMarkdown(report: PeerReport): string {
+/**
+ * The report as Markdown; `chartFile`, when given, is the chart's path relative to the Markdown
+ * file, shown under the machine line.
+ */
+export function renderPeerMarkdown(report: PeerReport, chartFile?: string): string {
   const { machine } = report;
   const lines = [
     `# Flotilla, etcd and JetStream${report.quick ? " (quick)" : ""} — ${report.startedAt}`,
@@ -49,6 +52,9 @@ export function renderPeerMarkdown(report: PeerReport): string {
         .join(", ")}.`,
     "",
   ];
+  if (chartFile !== undefined) {
+    lines.push(`![Throughput and p99 latency by writes in flight](${chartFile})`, "");
+  }
   const scenarios = [...new Set(report.rows.map((row) => row.scenario))].sort((a, b) => a - b);
   for (const scenario of scenarios) {
     const rows = report.rows.filter((row) => row.scenario === scenario && row.status === "ok");

@@ -6,6 +6,8 @@
  */
 import { assert, type Entry, type InitialState, type Snapshot } from "@flotilla/raft";
 import type { GroupStorage } from "@flotilla/runtime";
+import type { GroupWrite } from "@flotilla/runtime";
+import { RecentEntries } from "./recent-entries.js";
 import type { GroupSummary } from "./write-plan.js";
 
 /** Where a snapshot's data lives. */
@@ -34,6 +36,8 @@ export class LmdbGroupStorage implements GroupStorage {
   private current: GroupSummary;
   private layout: SnapshotLayout;
   private removed = false;
+  /** The latest entries written, so the reads that follow a write skip LMDB. */
+  private readonly recent = new RecentEntries();
 
   /** @internal Built by LmdbNodeStorage. */
   constructor(groupId: string, summary: GroupSummary, layout: SnapshotLayout, reader: GroupReader) {
@@ -59,6 +63,12 @@ export class LmdbGroupStorage implements GroupStorage {
     this.layout = layout;
   }
 
+  /** @internal Called by the node once a write to this group committed, after `install`. */
+  written(write: GroupWrite): void {
+    if (write.snapshot !== undefined) this.recent.clear();
+    if (write.entries !== undefined) this.recent.appended(write.entries);
+  }
+
   /** @internal Called by the node once this group's removal committed. */
   markRemoved(): void {
     this.removed = true;
@@ -82,7 +92,7 @@ export class LmdbGroupStorage implements GroupStorage {
     if (index < summary.headIndex || index > summary.lastIndex) return undefined;
     if (index === summary.headIndex) return summary.headTerm;
     if (index === summary.lastIndex) return summary.lastTerm;
-    return this.reader.readEntry(this.groupId, index).term;
+    return (this.recent.get(index) ?? this.reader.readEntry(this.groupId, index)).term;
   }
 
   entries(fromIndex: number, toIndex: number, bytesMax: number): Entry[] {
@@ -93,7 +103,10 @@ export class LmdbGroupStorage implements GroupStorage {
         `${summary.lastIndex + 1}) of ${this.groupId}`,
     );
     if (fromIndex >= toIndex) return [];
-    return this.reader.readEntries(this.groupId, fromIndex, toIndex, bytesMax);
+    return (
+      this.recent.range(fromIndex, toIndex, bytesMax) ??
+      this.reader.readEntries(this.groupId, fromIndex, toIndex, bytesMax)
+    );
   }
 
   snapshot(): Snapshot {

@@ -141,9 +141,15 @@ export class LmdbNodeStorage implements NodeStorage, GroupReader {
   }
 
   write(batch: readonly GroupWrite[]): Promise<void> {
-    return this.enqueue((plan) => {
-      for (const write of batch) plan.apply(write);
-    }, false);
+    return this.enqueue(
+      (plan) => {
+        for (const write of batch) plan.apply(write);
+      },
+      false,
+      () => {
+        for (const write of batch) this.groups.get(write.groupId)?.written(write);
+      },
+    );
   }
 
   async createSnapshot(
@@ -280,9 +286,13 @@ export class LmdbNodeStorage implements NodeStorage, GroupReader {
    * Runs `build` on a plan once every earlier batch committed, commits it, and resolves once it
    * is durable. `alwaysSync` makes even a relaxed storage sync it (group creation, removal).
    */
-  private enqueue<T>(build: (plan: WritePlan) => T, alwaysSync: boolean): Promise<T> {
+  private enqueue<T>(
+    build: (plan: WritePlan) => T,
+    alwaysSync: boolean,
+    committed?: () => void,
+  ): Promise<T> {
     if (this.closed) return Promise.reject(new StorageClosedError());
-    const turn = this.queue.then(() => this.commit(build, alwaysSync));
+    const turn = this.queue.then(() => this.commit(build, alwaysSync, committed));
     this.queue = turn.then(
       () => undefined,
       () => undefined,
@@ -296,6 +306,7 @@ export class LmdbNodeStorage implements NodeStorage, GroupReader {
   private async commit<T>(
     build: (plan: WritePlan) => T,
     alwaysSync: boolean,
+    committed?: () => void,
   ): Promise<Committed<T>> {
     const plan = new WritePlan({
       summary: (groupId) => this.groups.get(groupId)?.summary(),
@@ -320,6 +331,7 @@ export class LmdbNodeStorage implements NodeStorage, GroupReader {
       throw await classifyWriteFailure(this.path, error, "commit", this.logger);
     }
     this.install(plan.summaries, encoded.layouts);
+    committed?.();
     this.renewReadTxn();
     const mustSync = this.durability === Durability.Strict || alwaysSync || plan.changesTermOrVote;
     return { result, durable: mustSync ? this.track(this.waitDurable()) : Promise.resolve() };

@@ -104,13 +104,15 @@ function entryChecksum(
   type: Entry["type"],
   payload: Uint8Array,
 ): number {
-  const header = new Uint8Array(17);
-  const view = new DataView(header.buffer);
-  view.setFloat64(0, index);
-  view.setFloat64(8, term);
-  view.setUint8(16, ENTRY_TYPE_CODES[type]);
-  return crc32c(payload, crc32c(header));
+  // One header buffer for every call: checksums run synchronously, never interleaved.
+  CHECKSUM_VIEW.setFloat64(0, index);
+  CHECKSUM_VIEW.setFloat64(8, term);
+  CHECKSUM_VIEW.setUint8(16, ENTRY_TYPE_CODES[type]);
+  return crc32c(payload, crc32c(CHECKSUM_HEADER));
 }
+
+const CHECKSUM_HEADER = new Uint8Array(17);
+const CHECKSUM_VIEW = new DataView(CHECKSUM_HEADER.buffer);
 
 function entryPayloadBytes(entry: Entry): Uint8Array {
   switch (entry.type) {
