@@ -81,7 +81,12 @@ export class RaftState {
     this.vote = hardState.vote;
     this.membership = membership;
     this.log.commitTo(hardState.commitIndex);
-    if (config.appliedIndex !== undefined) this.log.appliedTo(config.appliedIndex);
+    if (config.appliedIndex !== undefined) {
+      // What the host applied was committed, even where the stored commit index (a hint the
+      // host may write lazily) is older: a state machine snapshot can be ahead of it.
+      this.log.commitTo(config.appliedIndex);
+      this.log.appliedTo(config.appliedIndex);
+    }
     this.resetElectionTimer();
   }
 

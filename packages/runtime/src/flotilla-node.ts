@@ -111,6 +111,8 @@ export class FlotillaNode {
   private readCount = 0;
   /** Snapshots being stored in the background (never rejecting). */
   private readonly snapshotsInFlight = new Set<Promise<void>>();
+  /** Replicas whose commit-only hard state waits for the next write (see round.ts). */
+  private readonly deferredHardStates = new Set<Replica>();
   private counters = { rounds: 0, storageWrites: 0, batchesSent: 0, livenessPings: 0 };
   private readonly liveness: NodeLiveness;
   /** Ticks since start: paces liveness pings and the refresh of the peer set. */
@@ -378,6 +380,7 @@ export class FlotillaNode {
     if (this.roundInFlight !== undefined) await this.roundInFlight;
     this.replicas.delete(groupId);
     this.dirty.delete(replica);
+    this.deferredHardStates.delete(replica);
     await replica.snapshotSettled();
     replica.close(new GroupNotFoundError(groupId));
     await this.options.storage.removeGroups([groupId]);
@@ -575,6 +578,7 @@ export class FlotillaNode {
       this.options.clock,
       idle,
       pingPeers,
+      this.deferredHardStates,
     );
     for (const snapshot of report.snapshots) {
       this.snapshotsInFlight.add(snapshot);

@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import {
   allMembers,
   Rejection,
+  type HardState,
   type Message,
   type NodeChange,
   type NodeId,
@@ -162,6 +163,11 @@ export class Replica {
    */
   durableTerm: number;
   durableVote: NodeId | undefined;
+  /**
+   * A hard state that moved only the commit index, not yet written: the round carries it in
+   * the next write that happens anyway rather than syncing a write for it alone.
+   */
+  deferredHardState: HardState | undefined;
 
   constructor(private readonly options: ReplicaOptions) {
     const { hardState } = options.storage.initialState();

@@ -71,6 +71,22 @@ export function independentOfWrite(replica: Replica, ready: Ready): boolean {
 }
 
 /**
+ * True when `ready` would write only a new commit index. The commit index is a hint on disk (a
+ * restarted replica learns the real one from its leader, and the core never takes a stored one
+ * below its snapshot), so such a write need not be synced on its own: etcd syncs it, which
+ * puts one more fsync between consecutive proposals at low load.
+ */
+export function commitOnly(replica: Replica, ready: Ready): boolean {
+  return (
+    ready.entries.length === 0 &&
+    ready.snapshot === undefined &&
+    ready.hardState !== undefined &&
+    ready.hardState.term === replica.durableTerm &&
+    ready.hardState.vote === replica.durableVote
+  );
+}
+
+/**
  * Persists, sends, applies and advances `readies`. Work that does not depend on the round's
  * write overlaps it, so one fsync, not three, stands between a proposal and its answer:
  *
@@ -88,7 +104,9 @@ export function independentOfWrite(replica: Replica, ready: Ready): boolean {
  * 6. take a snapshot where a threshold is passed (stored in the background, not awaited).
  *
  * A group whose stored snapshot allows a compaction adds `compactThrough` to its part of the
- * write; `idle` lists dirty replicas without a Ready that may have only that to write.
+ * write; `idle` lists dirty replicas without a Ready that may have only that to write. A Ready
+ * that moves only the commit index writes nothing now: its hard state waits in `deferred` (the
+ * node's set) and is written with the next round that writes anything.
  */
 export async function persistSendApply(
   nodeId: NodeId,
@@ -98,15 +116,37 @@ export async function persistSendApply(
   clock: Clock,
   idle: readonly Replica[] = [],
   pingPeers: ReadonlySet<NodeId> = new Set(),
+  deferred: Set<Replica> = new Set(),
 ): Promise<RoundReport> {
   const writes: GroupWrite[] = [];
   for (const { replica, ready } of readies) {
-    const write = withCompaction(toGroupWrite(replica.groupId, ready), replica);
+    if (commitOnly(replica, ready) && !replica.hasCompaction()) {
+      replica.deferredHardState = ready.hardState;
+      deferred.add(replica);
+      continue;
+    }
+    let write = withCompaction(toGroupWrite(replica.groupId, ready), replica);
+    if (write !== undefined && deferred.delete(replica)) {
+      // Its own hard state is newer; otherwise the deferred one rides in its write.
+      if (write.hardState === undefined && replica.deferredHardState !== undefined) {
+        write = { ...write, hardState: replica.deferredHardState };
+      }
+      replica.deferredHardState = undefined;
+    }
     if (write !== undefined) writes.push(write);
   }
   for (const replica of idle) {
     const write = withCompaction(undefined, replica);
     if (write !== undefined) writes.push(write);
+  }
+  if (writes.length > 0) {
+    // A write happens anyway: the deferred commit indexes ride along (one sync for all).
+    for (const replica of deferred) {
+      const hardState = replica.deferredHardState;
+      if (hardState !== undefined) writes.push({ groupId: replica.groupId, hardState });
+      replica.deferredHardState = undefined;
+    }
+    deferred.clear();
   }
   const written = writes.length > 0 ? storage.write(writes) : undefined;
 

@@ -60,6 +60,35 @@ describe("rounds", () => {
     expect(outcome.error).toBeUndefined();
   });
 
+  it("writes a commit-only hard state with the next write, never alone", async () => {
+    cluster = await TestCluster.start(3, ["g0"], {}, (index) => ({
+      electionTicks: index === 0 ? 3 : 10,
+    }));
+    await cluster.electAll(["g0"]);
+    await settle(20);
+    const leader = cluster.leaderOf("g0")!;
+    const before = cluster.nodes.map((n) => n.writes.length);
+    for (const value of ["1", "2", "3"]) {
+      await leader.groups.get("g0")!.group.propose({ key: "a", value });
+      await settle(10);
+    }
+    for (const [i, n] of cluster.nodes.entries()) {
+      const batches = n.writes.slice(before[i]);
+      expect(batches.length).toBeGreaterThan(0);
+      for (const batch of batches) {
+        // Every write carries entries; the commit index only rides along.
+        expect(batch.some((write) => (write.entries?.length ?? 0) > 0)).toBe(true);
+      }
+      // The commit of an earlier proposal reached the disk with a later write.
+      const commits = batches.flatMap((batch) =>
+        batch.flatMap((write) =>
+          write.hardState === undefined ? [] : [write.hardState.commitIndex],
+        ),
+      );
+      expect(Math.max(...commits)).toBeGreaterThan(0);
+    }
+  });
+
   it("runs 3 nodes × 100 groups: every proposal resolves and every replica agrees", async () => {
     const groupIds = Array.from({ length: 100 }, (_, i) => `g${i}`);
     cluster = await TestCluster.start(3, groupIds);

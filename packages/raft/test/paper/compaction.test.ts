@@ -4,7 +4,8 @@
  * compacts the leader's MemoryStorage directly, as a host would once its state machine applied.
  */
 import { describe, expect, it } from "vitest";
-import { membershipOf, nodeId, type Snapshot } from "../../src/index.js";
+import { membershipOf, nodeId, Raft, SeededRandom, type Snapshot } from "../../src/index.js";
+import { storageWith } from "../support/paper-helpers.js";
 import { TestCluster, bytes, type TestReplica } from "../support/test-cluster.js";
 import {
   addNewMember,
@@ -160,5 +161,22 @@ describe("log compaction and InstallSnapshot (§7)", () => {
     expect(c.get("c").storage.snapshot()).toEqual(snapshot);
     expect(c.appliedData("c")).toEqual(["after-1", "after-2"]);
     expect(c.raft("a").status().progress?.get(nodeId("c"))?.state).toBe("replicate");
+  });
+});
+
+describe("restart with a host applied index ahead of the stored commit index", () => {
+  // A host may write commit-only hard states lazily (the commit index is volatile state in the
+  // paper, Figure 2), so a state machine snapshot can be ahead of the stored commit index.
+  it("takes the applied index as committed and applies nothing twice", () => {
+    const storage = storageWith({ log: [1, 1, 1, 1, 1], term: 1, commitIndex: 2 });
+    const raft = new Raft({
+      id: nodeId("a"),
+      storage,
+      random: new SeededRandom(1),
+      appliedIndex: 4,
+    });
+    expect(raft.status().commitIndex).toBe(4);
+    expect(raft.status().appliedIndex).toBe(4);
+    expect(raft.hasReady() ? raft.ready().committedEntries : []).toEqual([]);
   });
 });
