@@ -9,7 +9,8 @@
  *   #   --out DIR    where results go (default bench/results)
  *   #   --only a,b   only these systems (flotilla, etcd, jetstream)
  *   #   --warmup-ms N, --window-ms N, --rounds N   override the mode (to try the harness out)
- *   #   --scenarios 1,2   only these scenarios;  --in-flight 1,256   only these in-flight counts
+ *   #   --scenarios 1,2   only these scenarios (3–7: Flotilla's own; a full run has all seven)
+ *   #   --in-flight 1,256   only these in-flight counts of scenarios 1 and 2
  *   #   --cpu-prof DIR    Flotilla's node processes write `node --cpu-prof` profiles into DIR
  *
  * Nothing is asserted. Every phase is bounded, a watchdog ends the run past its deadline, and
@@ -24,6 +25,7 @@ import { machineInfo } from "./lib/machine-info.js";
 import { PEER_SCHEMA_VERSION, type PeerReport, type PeerRow } from "./lib/peer-row.js";
 import { writePeerResults } from "./lib/peer-results-file.js";
 import { findPeers, type Peers } from "./peers.js";
+import type { FlotillaScenario, ScenarioReport } from "./scenarios/scenario.js";
 import { runScenarioOnSystem, type RunTiming, type SystemConfig } from "./run-configuration.js";
 
 /** A scenario: its number (issue 7), its group count, its in-flight counts. */
@@ -68,7 +70,20 @@ const FULL: Mode = {
   ],
   rounds: 3,
   timing: { ...QUICK.timing, windowMs: 10_000 },
-  deadlineMs: 75 * 60_000,
+  deadlineMs: 120 * 60_000,
+};
+
+/**
+ * Flotilla's own scenarios (issue 7, 3–7): one module each in bench/scenarios/, run once after
+ * the interleaved rounds of 1 and 2 (they measure Flotilla alone). A full run runs them all; a
+ * quick run only those named with `--scenarios`, in their quick form.
+ */
+const FLOTILLA_SCENARIOS: Readonly<Record<number, string>> = {
+  3: "idle-failover",
+  4: "recovery",
+  5: "learner-catch-up",
+  6: "fan-out",
+  7: "disk-growth",
 };
 
 /** Flotilla strict, Flotilla relaxed, etcd, JetStream: interleaved, in this order. */
@@ -174,6 +189,31 @@ async function main(): Promise<number> {
       }
     }
   }
+  const scenarioReports: ScenarioReport[] = [];
+  const ownScenarios = Object.keys(FLOTILLA_SCENARIOS)
+    .map(Number)
+    .filter((n) =>
+      onlyScenarios === undefined ? mode.name === "full" : onlyScenarios.includes(n),
+    );
+  for (const number of ownScenarios) {
+    const name = FLOTILLA_SCENARIOS[number] ?? "";
+    if (peers.natsServer === null || (only !== undefined && !only.includes("flotilla"))) {
+      log(`scenario ${number} (${name}): SKIPPED, Flotilla is not part of this run`);
+      continue;
+    }
+    log(`scenario ${number}: ${name}${mode.name === "quick" ? " (quick)" : ""}`);
+    const module = (await import(`./scenarios/${name}.js`)) as { default: FlotillaScenario };
+    const report = await module.default.run({
+      quick: mode.name === "quick",
+      natsServerBinary: peers.natsServer,
+      tempRoot,
+      log,
+    });
+    log(
+      `  scenario ${number}: ${report.status}${report.error === null ? "" : `: ${report.error.split("\n")[0] ?? ""}`}`,
+    );
+    scenarioReports.push(report);
+  }
   const report: PeerReport = {
     schemaVersion: PEER_SCHEMA_VERSION,
     benchmark: mode.name,
@@ -185,11 +225,17 @@ async function main(): Promise<number> {
     versions: peers.versions,
     notes: [...notes, ...peers.skipped],
     rows,
+    scenarios: scenarioReports,
   };
-  const written = await writePeerResults(values.out, report);
+  const scenarioSet =
+    onlyScenarios === undefined ? "" : `-s${[...onlyScenarios].sort((a, b) => a - b).join("")}`;
+  const written = await writePeerResults(values.out, report, scenarioSet);
   process.stdout.write(`\n${written.markdown}\n`);
   log(`wrote ${written.jsonPath} and ${written.markdownPath}`);
-  return rows.some((row) => row.status === "failed") ? 1 : 0;
+  const failed =
+    rows.some((row) => row.status === "failed") ||
+    scenarioReports.some((scenario) => scenario.status === "failed");
+  return failed ? 1 : 0;
 }
 
 function log(line: string): void {

@@ -59,7 +59,12 @@ export async function peerChartSvg(report: PeerReport): Promise<string> {
   const metrics = (vega as unknown as { textMetrics: TextMetrics }).textMetrics;
   const previous = metrics.width;
   metrics.width = helveticaWidth;
-  const view = new vega.View(vega.parse(compile(chartSpec(report)).spec), { renderer: "none" });
+  const view = new vega.View(
+    vega.parse(compile(chartSpec(report), { logger: strictLogger }).spec),
+    {
+      renderer: "none",
+    },
+  );
   try {
     return await view.toSVG();
   } finally {
@@ -67,6 +72,15 @@ export async function peerChartSvg(report: PeerReport): Promise<string> {
     metrics.width = previous;
   }
 }
+
+/**
+ * Vega-Lite warns, and carries on, when a spec contradicts itself (two layers asking for
+ * different legends, say) and the chart silently loses a part; throwing instead lets the unit
+ * test catch such a spec before a benchmark run draws with it.
+ */
+const strictLogger = vega.logger(vega.Warn, undefined, (_method, _level, args) => {
+  throw new Error(`peer chart spec: ${args.map(String).join(" ")}`);
+});
 
 /** Vega's text measurement hook (exported by vega-scenegraph, absent from vega's typings). */
 interface TextMetrics {
@@ -104,8 +118,9 @@ function helveticaWidth(item: TextItem, text?: unknown): number {
     const code = char.codePointAt(0) ?? 0;
     units += HELVETICA_WIDTHS[code - 32] ?? 556;
   }
-  // 5 % spare so a fallback font (Arial, DejaVu Sans) still fits the space laid out.
-  return ((units * size) / 1000) * (bold ? 1.1 : 1) * 1.05;
+  // 10 % spare so a wider fallback font (DejaVu Sans, where Helvetica and Arial are missing)
+  // still fits the space laid out.
+  return ((units * size) / 1000) * (bold ? 1.1 : 1) * 1.1;
 }
 
 /**
@@ -118,8 +133,8 @@ export function chartSpec(report: PeerReport): TopLevelSpec {
   const seriesNames = orderedSeries(ok);
   const styles = seriesNames.map((name, i) => styleOf(name, i));
   const rounds = Math.max(0, ...medianOverRounds(ok).map((m) => m.rounds));
-  // Vega-Lite draws its encodings from the spec's own types, which are wider than needed here;
-  // the shared scales are spelled out once so every panel maps a series to the same mark.
+  // One colour, shape and dash per series, spelled out once and used by every panel, so a
+  // series looks the same in all four and one legend serves them.
   const seriesScales = {
     color: {
       field: "series",
@@ -170,7 +185,13 @@ export function chartSpec(report: PeerReport): TopLevelSpec {
       title: { text: `${heading}: ${title}`, anchor: "start", fontSize: 13 },
       width: PANEL_WIDTH,
       height: PANEL_HEIGHT,
-      data: { values: points.filter((p) => p[value] !== null) },
+      // A latency of 0 has no place on a log scale (it would stretch the domain to -Infinity).
+      data: {
+        values: points.filter((p) => {
+          const v = p[value];
+          return v !== null && (value === "opsPerSecond" || v > 0);
+        }),
+      },
       layer: [
         {
           mark: { type: "rule", opacity: 0.35, strokeWidth: 1.5 },
@@ -236,6 +257,9 @@ export function chartSpec(report: PeerReport): TopLevelSpec {
       subtitleColor: "#333333",
       offset: 14,
     },
+    // Assembled as plain objects and cast once below: Vega-Lite's types for layered,
+    // concatenated specs do not narrow from object literals built in helpers, and `compile`
+    // checks the spec anyway (see strictLogger).
     vconcat: rows,
     spacing: 28,
     resolve: {
@@ -273,7 +297,7 @@ function subtitleLines(report: PeerReport, rounds: number): string[] {
 }
 
 /**
- * "Scenario 2, 64 groups (etcd: 1)": the largest group count, and any system that ran the
+ * "Scenario 2, 64 groups (etcd 1)": the largest group count, and any system that ran the
  * scenario with fewer (etcd runs scenario 2 as one cluster), so the lines are not misread.
  */
 function scenarioHeading(rows: readonly PeerRow[], scenario: number): string {
@@ -284,7 +308,7 @@ function scenarioHeading(rows: readonly PeerRow[], scenario: number): string {
   const most = Math.max(...groupsBySystem.values());
   const fewer = [...groupsBySystem]
     .filter(([, groups]) => groups < most)
-    .map(([system, groups]) => `${system}: ${groups}`);
+    .map(([system, groups]) => `${system} ${groups}`);
   return (
     `Scenario ${scenario}, ${most === 1 ? "one group" : `${most} groups`}` +
     (fewer.length > 0 ? ` (${fewer.join(", ")})` : "")

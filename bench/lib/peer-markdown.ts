@@ -5,6 +5,7 @@
  * for every in-flight count (of the medians), then failures and notes.
  */
 import type { PeerReport, PeerRow } from "./peer-row.js";
+import { renderScenarioMarkdown } from "./scenario-markdown.js";
 import { medianOverRounds, type MedianRow, type Range } from "./round-medians.js";
 
 interface Column {
@@ -88,6 +89,7 @@ export function renderPeerMarkdown(report: PeerReport, chartFile?: string): stri
         `${row.groups} groups, ${row.inFlight} in flight: ${row.error ?? ""}`,
     );
   }
+  lines.push(...renderScenarioMarkdown(report.scenarios ?? []));
   if (report.notes.length > 0) lines.push("", ...report.notes.map((note) => `- ${note}`));
   return `${lines.join("\n")}\n`;
 }

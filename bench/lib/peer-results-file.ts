@@ -1,5 +1,6 @@
 /**
- * Where the peer benchmark's results go: `<out>/<UTC date>-<quick|full>.json` with every field,
+ * Where the peer benchmark's results go: `<out>/<UTC date>-<quick|full>[-s<scenarios>].json`
+ * with every field (the scenario set is named when `--scenarios` chose one),
  * the same name with `.md` holding the tables and ratios, both formatted as Prettier would, so
  * committed results pass the format check, and with `.svg` the chart the Markdown shows. A later
  * run the same day overwrites the files.
@@ -16,18 +17,24 @@ import type { WrittenResults } from "./results-file.js";
 export async function writePeerResults(
   outDir: string,
   report: PeerReport,
+  scenarioSet = "",
 ): Promise<WrittenResults & { readonly chartPath: string }> {
   await mkdir(outDir, { recursive: true });
-  const stem = `${report.startedAt.slice(0, 10)}-${report.benchmark}`;
+  const stem = `${report.startedAt.slice(0, 10)}-${report.benchmark}${scenarioSet}`;
   const jsonPath = join(outDir, `${stem}.json`);
   const markdownPath = join(outDir, `${stem}.md`);
   const chartPath = join(outDir, `${stem}.svg`);
-  const markdown = await formatted(markdownPath, renderPeerMarkdown(report, basename(chartPath)));
+  // Scenarios 3–7 alone have no throughput rows to draw.
+  const drawn = report.rows.some((row) => row.status === "ok");
+  const markdown = await formatted(
+    markdownPath,
+    renderPeerMarkdown(report, drawn ? basename(chartPath) : undefined),
+  );
   await writeFile(jsonPath, await formatted(jsonPath, JSON.stringify(report, null, 2)));
   await writeFile(markdownPath, markdown);
   // Drawn last: should the chart fail, the run's measurements are already saved and
   // `bench/chart.ts` can draw it from the JSON.
-  await writeFile(chartPath, await peerChartSvg(report));
+  if (drawn) await writeFile(chartPath, await peerChartSvg(report));
   return { jsonPath, markdownPath, markdown, chartPath };
 }
 

@@ -4,6 +4,7 @@
  * `inFlight`, `durability`, `opsPerSecond`, `latencyMs`, `cpuMsPer1kOps`, `rssMbMax`) and a few
  * that say how to read them. A row that could not run keeps its identity and says why.
  */
+import type { ScenarioReport } from "../scenarios/scenario.js";
 import type { LatencySummary } from "./latency-histogram.js";
 import type { MachineInfo } from "./machine-info.js";
 
@@ -63,6 +64,8 @@ export interface PeerReport {
   readonly versions: Readonly<Record<string, string>>;
   readonly notes: readonly string[];
   readonly rows: readonly PeerRow[];
+  /** Flotilla's own scenarios (3–7), when the run included them. */
+  readonly scenarios?: readonly ScenarioReport[];
 }
 
 /** A row with no figures: the configuration could not be measured (`failed`) or had (`skipped`). */

@@ -104,7 +104,7 @@ describe("peerChartSvg", () => {
     expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
     for (const [system, durability] of SERIES) expect(svg).toContain(`${system} ${durability}`);
     expect(svg).toContain("Scenario 1, one group");
-    expect(svg).toContain("Scenario 2, 64 groups (etcd: 1)");
+    expect(svg).toContain("Scenario 2, 64 groups (etcd 1)");
     expect(svg).toContain("2026-01-02");
     expect(svg).toContain("Test CPU");
   });
