@@ -90,7 +90,10 @@ const QUICK: Plan = {
   catchUpTimeoutMs: 120_000,
 };
 
-/** Polls of the leader and the learner during the catch-up, apart so a busy learner delays only its own. */
+/**
+ * Status polls of the leader and of the learner during the catch-up, in two loops so a learner
+ * busy installing delays only its own.
+ */
 const POLL_MS = 50;
 /** Bound of one status request; a learner busy installing may miss several. */
 const STATUS_TIMEOUT_MS = 2_000;
@@ -142,7 +145,7 @@ async function writeAll(
   }
 }
 
-/** The leader of `kv-0` among the founders and its status, once one answers as leader. */
+/** The leader of `groupId` among the founders and its status, once one answers as leader. */
 async function findLeader(
   client: FlotillaClient,
   cluster: FlotillaProcessCluster,
@@ -159,7 +162,10 @@ async function findLeader(
   });
 }
 
-/** Peak resident set of `pid` (VmHWM), in MB; null when unreadable. */
+/**
+ * Peak resident set of `pid` (VmHWM), in MB — LMDB's memory-mapped pages included; null when
+ * unreadable.
+ */
 function peakRssMb(pid: number | undefined): number | null {
   if (pid === undefined) return null;
   try {
@@ -276,14 +282,15 @@ async function run(context: ScenarioContext): Promise<ScenarioReport> {
     context.log(`state written in ${writeSeconds.toFixed(1)} s`);
 
     // 2. One more snapshot past the last large write, and the log compacted behind it.
-    const { nodeId: leaderId, status: written } = await findLeader(client, cluster, groupId);
+    const { status: written } = await findLeader(writer, nodes, groupId);
     const lastLarge = written.groups.find((g) => g.groupId === groupId)?.commitIndex ?? 0;
     const probeIndex = Math.max(1, lastLarge - plan.compactionTrailing);
     const compactStart = performance.now();
     let padded = 0;
     await until("the log compacted past the state", plan.compactTimeoutMs, 0, async () => {
-      // Enough small writes to pass the entry threshold once more (a snapshot still being
-      // stored defers the next one, so keep writing until the probe sees it).
+      // Small writes, a quarter of the entry threshold at a time, until a snapshot past the
+      // large writes is stored and the log compacted behind it. Rounds, not one threshold's
+      // worth: a snapshot still being stored defers the next one past its threshold.
       await writeAll(group, plan.snapshotEntries / 4, 64, 60_000, (i) => ({
         op: "put",
         key: "pad",
@@ -297,27 +304,25 @@ async function run(context: ScenarioContext): Promise<ScenarioReport> {
     });
     parameters["padding-writes"] = padded;
     context.log(
-      `leader ${leaderId} compacted past ${probeIndex} after ${padded} small writes ` +
+      `the leader compacted past ${probeIndex} after ${padded} small writes ` +
         `(${((performance.now() - compactStart) / 1000).toFixed(1)} s)`,
     );
 
-    // 3. The learner: an empty node hosting the group, then added by the leader.
-    const before = await tryNodeStatus(client.nc, cluster.cluster, leaderId, STATUS_TIMEOUT_MS);
-    if (before?.groups.find((g) => g.groupId === groupId)?.role !== "leader") {
-      throw new Error(`${leaderId} no longer leads ${groupId}`);
-    }
-    await cluster.startNode(LEARNER);
+    // 3. The learner: an empty node hosting the group, then added by the leader — asked for
+    // last, as the large snapshot reads above can stall a leader past an election timeout.
+    await nodes.startNode(LEARNER);
     await until(`${LEARNER} answers`, 30_000, 100, () =>
       tryNodeStatus(writer.nc, nodes.cluster, LEARNER, 1_000),
     );
     await controlRequest(
-      client.nc,
-      cluster.cluster,
+      writer.nc,
+      nodes.cluster,
       LEARNER,
       { op: "create-group", groupId, kind: "kv", members: [...FOUNDERS] },
       15_000,
     );
-    const seen = await catchUp(client, cluster, leaderId, groupId, before, plan, at, {
+    const { nodeId: leaderId, status: before } = await findLeader(writer, nodes, groupId);
+    const seen = await catchUp(writer, nodes, leaderId, groupId, before, plan, at, {
       applied: appliedSeries,
       sent: sentSeries,
     });
@@ -388,14 +393,14 @@ async function run(context: ScenarioContext): Promise<ScenarioReport> {
       },
       {
         name: "rss-mb-max-leader",
-        label: `peak RSS of the leader (${leaderId})`,
-        value: peakRssMb(cluster.process(leaderId)?.pid),
+        label: `peak RSS of the leader (${leaderId}; VmHWM, mapped LMDB pages included)`,
+        value: peakRssMb(nodes.process(leaderId)?.pid),
         unit: "MB",
       },
       {
         name: "rss-mb-max-learner",
-        label: `peak RSS of the learner (${LEARNER})`,
-        value: peakRssMb(cluster.process(LEARNER)?.pid),
+        label: `peak RSS of the learner (${LEARNER}; VmHWM, mapped LMDB pages included)`,
+        value: peakRssMb(nodes.process(LEARNER)?.pid),
         unit: "MB",
       },
     );
@@ -485,7 +490,7 @@ async function catchUp(
   const addedAt = performance.now();
   const since = (): number => performance.now() - addedAt;
   const deadline = addedAt + plan.catchUpTimeoutMs;
-  let addFailed: unknown;
+  let addFailed: Error | undefined;
   const going = (): boolean =>
     seen.caughtUpMs === null && addFailed === undefined && performance.now() < deadline;
   const add = controlRequest(
@@ -499,7 +504,7 @@ async function catchUp(
       seen.addAckMs = since();
     },
     (error: unknown) => {
-      addFailed = error;
+      addFailed = error instanceof Error ? error : new Error(String(error));
     },
   );
   const transferEnded = (): void => {
@@ -555,9 +560,7 @@ async function catchUp(
     }
   };
   await Promise.all([add, leaderLoop(), learnerLoop()]);
-  if (addFailed !== undefined) {
-    throw addFailed instanceof Error ? addFailed : new Error(String(addFailed));
-  }
+  if (addFailed !== undefined) throw addFailed;
   return seen;
 }
 
