@@ -31,6 +31,9 @@ export interface ClientOptions {
   readonly requestsInFlightMax?: number;
 }
 
+/** NATS's default `max_payload`, for the moment before the server's INFO arrives. */
+const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+
 /**
  * A client of one Flotilla cluster.
  *
@@ -75,6 +78,7 @@ export class FlotillaClient {
         commandsPerRequestMax: this.options.commandsPerRequestMax ?? 256,
         requestsInFlightMax: this.options.requestsInFlightMax ?? 4,
         attemptTimeoutMs: this.options.attemptTimeoutMs ?? 2000,
+        requestBytesMax: () => this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES,
       };
       const proposer = new GroupProposer(
         this.nc,

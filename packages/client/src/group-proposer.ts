@@ -5,7 +5,7 @@
  * are safe: every command keeps its session sequence number, so it applies once.
  */
 import type { NatsConnection } from "@nats-io/transport-node";
-import { ProposalTimeoutError } from "@flotilla/runtime";
+import { ProposalTimeoutError, TooLargeError } from "@flotilla/runtime";
 import {
   CLIENT_PROTOCOL_VERSION,
   decodeReply,
@@ -25,7 +25,17 @@ export interface ProposerLimits {
   readonly requestsInFlightMax: number;
   /** Bound of one attempt (a request and its reply). */
   readonly attemptTimeoutMs: number;
+  /**
+   * Request bytes at most (the server's `max_payload`, read at call time): commands are cut into
+   * requests below it, and a command that cannot fit alone rejects with `TooLargeError`.
+   */
+  readonly requestBytesMax: () => number;
 }
+
+/** Request bytes besides the commands themselves (version, client id, respondedTo, framing). */
+const REQUEST_OVERHEAD_BYTES = 512;
+/** Framing of one command in a request (its map, `seq` and the binary header). */
+const COMMAND_OVERHEAD_BYTES = 32;
 
 interface QueuedCommand {
   readonly seq: number;
@@ -114,11 +124,32 @@ export class GroupProposer {
 
   private flush(): void {
     while (this.queue.length > 0 && this.inFlight < this.limits.requestsInFlightMax) {
-      const batch = this.queue
-        .splice(0, this.limits.commandsPerRequestMax)
-        .filter((queued) => !queued.settled);
+      const batch = this.nextBatch();
       if (batch.length > 0) void this.send(batch);
     }
+  }
+
+  /** Takes the next request's commands off the queue: bounded by count and by bytes. */
+  private nextBatch(): QueuedCommand[] {
+    const budget = this.limits.requestBytesMax() - REQUEST_OVERHEAD_BYTES;
+    const batch: QueuedCommand[] = [];
+    let bytes = 0;
+    let taken = 0;
+    for (const queued of this.queue) {
+      if (batch.length >= this.limits.commandsPerRequestMax) break;
+      const size = queued.command.byteLength + COMMAND_OVERHEAD_BYTES;
+      if (!queued.settled && batch.length > 0 && bytes + size > budget) break;
+      taken++;
+      if (queued.settled) continue;
+      if (size > budget) {
+        queued.reject(new TooLargeError(size, budget));
+        continue;
+      }
+      batch.push(queued);
+      bytes += size;
+    }
+    this.queue.splice(0, taken);
+    return batch;
   }
 
   private async send(batch: QueuedCommand[]): Promise<void> {

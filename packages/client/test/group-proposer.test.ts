@@ -71,6 +71,7 @@ const limits: ProposerLimits = {
   commandsPerRequestMax: 256,
   requestsInFlightMax: 4,
   attemptTimeoutMs: 500,
+  requestBytesMax: () => 1024 * 1024,
 };
 
 function setup(overrides: Partial<ProposerLimits> = {}): {
@@ -127,6 +128,26 @@ describe("GroupProposer", () => {
       pending.answer(ok(...pending.request.commands.map((c) => c.seq)));
     }
     await expect(Promise.all(results)).resolves.toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it("cuts requests below the server's max_payload and refuses a command too large alone", async () => {
+    const { nats, proposer } = setup({ requestBytesMax: () => 4096 });
+    const big = (n: number): Uint8Array => encodeWire({ n, pad: "x".repeat(1500) });
+    const results = [1, 2, 3, 4].map((n) => proposer.propose(big(n), 5000));
+    const tooLarge = proposer.propose(encodeWire({ pad: "y".repeat(5000) }), 5000);
+    await expect(tooLarge).rejects.toMatchObject({ name: "TooLargeError" });
+    await nats.receivedCount(2);
+    for (const request of nats.received) {
+      const bytes = request.request.commands.reduce((sum, c) => sum + c.command.byteLength, 0);
+      expect(bytes).toBeLessThan(4096);
+    }
+    // Two commands fit a request: the first two requests carry 1–2 and 3–4, in order.
+    expect(nats.received.flatMap((r) => r.request.commands.map((c) => c.seq))).toEqual([
+      1, 2, 3, 4,
+    ]);
+    for (const request of [...nats.open])
+      request.answer(ok(...request.request.commands.map(() => "ok")));
+    await expect(Promise.all(results)).resolves.toEqual(["ok", "ok", "ok", "ok"]);
   });
 
   it("keeps at most requestsInFlightMax requests in flight", async () => {
