@@ -4,7 +4,8 @@
  * dominates" is one glance. Idle time (the `(idle)` node) and the profiler's own `(program)`
  * and `(garbage collector)` entries are kept and shown, since GC is often the answer.
  *
- *   npx tsx bench/profile-summary.ts DIR_OR_FILE… [--top 15]
+ *   npx tsx bench/profile-summary.ts DIR_OR_FILE… [--top 15] [--sum] [--all]
+ *   #   --sum: one table for all profiles (the 3 nodes); --all: worker threads' profiles too
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -63,14 +64,48 @@ function shortUrl(url: string): string {
   return path.startsWith("/") ? relative(process.cwd(), path) : path;
 }
 
+/**
+ * The profiles as one: nodes renumbered apart, samples and deltas concatenated, wall time
+ * summed — so self times add up across the processes.
+ */
+function sumProfiles(profiles: readonly CpuProfile[]): CpuProfile {
+  const nodes: ProfileNode[] = [];
+  const samples: number[] = [];
+  const timeDeltas: number[] = [];
+  let wall = 0;
+  let offset = 0;
+  for (const profile of profiles) {
+    let maxId = 0;
+    for (const node of profile.nodes) {
+      nodes.push({ ...node, id: node.id + offset });
+      maxId = Math.max(maxId, node.id);
+    }
+    for (const sample of profile.samples) samples.push(sample + offset);
+    timeDeltas.push(...profile.timeDeltas);
+    wall += profile.endTime - profile.startTime;
+    offset += maxId + 1;
+  }
+  return { nodes, samples, timeDeltas, startTime: 0, endTime: wall };
+}
+
 function main(): void {
   const { values, positionals } = parseArgs({
-    options: { top: { type: "string", default: "15" } },
+    options: {
+      top: { type: "string", default: "15" },
+      // One table for all the profiles given (the three nodes of a run), not one each.
+      sum: { type: "boolean", default: false },
+      // Worker threads' profiles too (tsx's loader thread), not only each main thread's.
+      all: { type: "boolean", default: false },
+    },
     allowPositionals: true,
   });
   const top = Number(values.top);
-  for (const file of files(positionals)) {
-    const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
+  const paths = files(positionals).filter((path) => values.all || path.includes(".0.0"));
+  const profiles = paths.map((path) => JSON.parse(readFileSync(path, "utf8")) as CpuProfile);
+  const runs: [string, CpuProfile][] = values.sum
+    ? [[`${paths.length} profiles summed`, sumProfiles(profiles)]]
+    : paths.map((path, i) => [path, profiles[i] as CpuProfile]);
+  for (const [file, profile] of runs) {
     const wallUs = profile.endTime - profile.startTime;
     const byFunction = selfTimes(profile, (node) => {
       const frame = node.callFrame;
