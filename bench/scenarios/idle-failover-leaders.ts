@@ -46,19 +46,21 @@ export class GroupLeaderWatch {
   /** `performance.now()` of the last event, or of the watch's start. */
   lastEventAtMs = performance.now();
 
-  private constructor(private readonly subscription: Subscription) {}
+  private subscription: Subscription | undefined;
+
+  private constructor() {}
 
   /** Subscribes to every group's events of `cluster`; resolves once the server has it. */
   static async start(nc: NatsConnection, cluster: string): Promise<GroupLeaderWatch> {
     const prefix = `flotilla.${cluster}.g.`;
-    let watch: GroupLeaderWatch | undefined;
-    const subscription = nc.subscribe(`${prefix}*.events`, {
+    const watch = new GroupLeaderWatch();
+    watch.subscription = nc.subscribe(`${prefix}*.events`, {
       callback: (error, msg) => {
-        if (error !== null || watch === undefined) return;
-        watch.receive(msg.subject.slice(prefix.length, -".events".length), msg.data);
+        if (error === null) {
+          watch.receive(msg.subject.slice(prefix.length, -".events".length), msg.data);
+        }
       },
     });
-    watch = new GroupLeaderWatch(subscription);
     // The subscription is registered with the server once a round trip has passed.
     await nc.flush();
     return watch;
@@ -113,7 +115,7 @@ export class GroupLeaderWatch {
   }
 
   close(): void {
-    this.subscription.unsubscribe();
+    this.subscription?.unsubscribe();
     this.listeners.clear();
   }
 

@@ -50,5 +50,11 @@ export async function nodeStatus(
   nodeId: string,
   timeoutMs: number,
 ): Promise<NodeStatusReply> {
-  return (await controlRequest(nc, cluster, nodeId, { op: "status" }, timeoutMs)) as NodeStatusReply;
+  return (await controlRequest(
+    nc,
+    cluster,
+    nodeId,
+    { op: "status" },
+    timeoutMs,
+  )) as NodeStatusReply;
 }
