@@ -6,9 +6,8 @@
  *   npx tsx --conditions=@flotilla/source bench/run-scenario.ts idle-failover [--quick]
  *
  * Leaders are observed through the groups' leadership events (idle-failover-leaders.ts: the
- * control `status` reply does not fit in a NATS message at 10,000 groups). The groups are created
- * in the nodes' LMDB environments before the nodes start on them (idle-failover-seed.ts: the node
- * process would otherwise spend minutes creating them one synced commit at a time).
+ * control `status` reply does not fit in a NATS message at 10,000 groups); the subscription is
+ * open before the nodes start, since replicas publish changes only, never their state at rest.
  */
 import { loadavg } from "node:os";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -20,7 +19,6 @@ import { sleep } from "../lib/sleep.js";
 import { FlotillaProcessCluster } from "../systems/flotilla-cluster.js";
 import type { Durability } from "../systems/system-cluster.js";
 import { GroupLeaderWatch, type LeadershipArrival } from "./idle-failover-leaders.js";
-import { seedGroups } from "./idle-failover-seed.js";
 import { nodeStatus } from "./recovery-control.js";
 import {
   failedReport,
@@ -131,15 +129,8 @@ async function run(context: ScenarioContext): Promise<ScenarioReport> {
       natsServerBinary: context.natsServerBinary,
       tempRoot: context.tempRoot,
       nodeArgs: ["--tick-ms", String(TICK_MS), "--election-ticks", String(ELECTION_TICKS)],
+      startNodes: false,
     });
-    // start() spawns the nodes at once; stop them before they do anything, create the groups in
-    // their storage in one commit each, then start them again on it (idle-failover-seed.ts).
-    for (const nodeId of cluster.members) await cluster.kill(nodeId);
-    const seedStartMs = performance.now();
-    for (const nodeId of cluster.members) {
-      await seedGroups(cluster.dataDir(nodeId), groupIds, cluster.members, DURABILITY);
-    }
-    context.log(`created ${plan.groups} groups in 3 LMDB environments in ${ms(seedStartMs)} ms`);
     nc = await connect({ servers: cluster.natsUrl, name: "bench-idle-failover" });
     // Open before any node runs: replicas publish changes only, never their state at rest.
     watch = await GroupLeaderWatch.start(nc, cluster.cluster);
@@ -152,7 +143,7 @@ async function run(context: ScenarioContext): Promise<ScenarioReport> {
     const allLedMs = watch.lastEventAtMs - spawnMs;
     measures.push({
       name: "startup-all-led-s",
-      label: "spawn → last leadership event, every group led (seeded storage)",
+      label: "spawn → last leadership event, every group led",
       value: roundTo(Math.max(0, allLedMs) / 1000, 1),
       unit: "s",
     });

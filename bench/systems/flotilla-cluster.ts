@@ -35,6 +35,8 @@ export interface FlotillaClusterOptions {
   readonly nodeIds?: readonly string[];
   /** Log level of the node processes (default warn). */
   readonly logLevel?: string;
+  /** False: start nats-server only; the scenario starts the nodes (`startNode`) when ready. */
+  readonly startNodes?: boolean;
 }
 
 /** nats-server and the `flotilla node` processes, each startable, killable and stoppable. */
@@ -56,7 +58,9 @@ export class FlotillaProcessCluster {
     const root = await mkdtemp(join(options.tempRoot, "flotilla-"));
     const server = await NatsServer.start({ binary: options.natsServerBinary });
     const cluster = new FlotillaProcessCluster(options, server, root, options.nodeIds ?? NODE_IDS);
-    for (const nodeId of cluster.members) await cluster.startNode(nodeId);
+    if (options.startNodes !== false) {
+      for (const nodeId of cluster.members) await cluster.startNode(nodeId);
+    }
     return cluster;
   }
 

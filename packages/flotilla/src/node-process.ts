@@ -83,7 +83,8 @@ export async function startNodeProcess(
     stateMachines.set(spec.groupId, stateMachine);
     clients.add(group);
   };
-  for (const spec of groups) await hostGroup(spec);
+  // Together, so their storage is created in one transaction (FlotillaNode batches a tick's).
+  await Promise.all(groups.map((spec) => hostGroup(spec)));
   const control = new ControlService(
     nc,
     config.cluster,

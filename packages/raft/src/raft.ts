@@ -314,6 +314,11 @@ export class Raft {
     return this.softState();
   }
 
+  /** The current configuration (voters, learners, joint): `status().membership` without a copy. */
+  membership(): Membership {
+    return this.r.membership;
+  }
+
   /** The replica's state now. */
   status(): RaftStatus {
     const r = this.r;

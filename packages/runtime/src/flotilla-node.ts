@@ -34,6 +34,7 @@ import { encodePlain, encodeSession, type SessionHeader } from "./sessions/comma
 import { admitProposal, watchSignal } from "./admission.js";
 import { Replica, type AppliedBatch, type ReplicaStatus } from "./replica.js";
 import { readCommittedPage, type CommittedPage } from "./committed-page.js";
+import type { GroupBootstrap } from "./node-storage.js";
 import { persistSendApply, type ReplicaReady } from "./round.js";
 import { bytesCodec, type Codec, type StateMachine } from "./state-machine.js";
 import type { RaftBatch, Unsubscribe } from "./transport.js";
@@ -111,6 +112,8 @@ export class FlotillaNode {
   private readCount = 0;
   /** Snapshots being stored in the background (never rejecting). */
   private readonly snapshotsInFlight = new Set<Promise<void>>();
+  /** Groups to create in the next storage transaction (see createGroup). */
+  private creating: { groups: GroupBootstrap[]; done: Promise<void> } | undefined;
   /** Replicas whose commit-only hard state waits for the next write (see round.ts). */
   private readonly deferredHardStates = new Set<Replica>();
   private counters = { rounds: 0, storageWrites: 0, batchesSent: 0, livenessPings: 0 };
@@ -229,7 +232,7 @@ export class FlotillaNode {
     const members = options.members.map((member) => member as NodeId);
     this.starting.add(groupId);
     try {
-      await storage.createGroups([{ groupId, membership: membershipOf(members) }]);
+      await this.createGroup({ groupId, membership: membershipOf(members) });
     } finally {
       this.starting.delete(groupId);
     }
@@ -271,7 +274,7 @@ export class FlotillaNode {
       },
     });
     this.replicas.set(groupId, replica);
-    this.refreshPeers();
+    this.addPeersOf(replica);
     const propose = (command: Command, requestOptions?: RequestOptions): Promise<Result> =>
       this.propose(
         replica,
@@ -629,6 +632,36 @@ export class FlotillaNode {
       if (replica.wakeIfPeersDead(deadSet)) this.dirty.add(replica);
     }
     return deadSet;
+  }
+
+  /**
+   * Creates a group's storage together with every other group asked for in the same tick: one
+   * transaction and one sync for all (a node starting with ten thousand groups must not sync
+   * ten thousand times). An already stored group is left as it is.
+   */
+  private createGroup(bootstrap: GroupBootstrap): Promise<void> {
+    let batch = this.creating;
+    if (batch === undefined) {
+      const groups: GroupBootstrap[] = [];
+      const done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        this.creating = undefined;
+        return this.options.storage.createGroups(groups);
+      });
+      batch = { groups, done };
+      this.creating = batch;
+    }
+    batch.groups.push(bootstrap);
+    return batch.done;
+  }
+
+  /**
+   * Adds a new replica's members to the peers to ping, without the full scan of
+   * {@link refreshPeers}: hosting n groups one by one must not cost n scans of n replicas.
+   */
+  private addPeersOf(replica: Replica): void {
+    const peers = this.liveness.peers;
+    if (replica.peers().every((peer) => peers.has(peer))) return;
+    this.liveness.setPeers(new Set([...peers, ...replica.peers()]), this.options.clock.now());
   }
 
   /** Recomputes the peers to ping: every other member of every group hosted here. */

@@ -10,6 +10,7 @@ import {
   allMembers,
   Rejection,
   type HardState,
+  type Membership,
   type Message,
   type NodeChange,
   type NodeId,
@@ -358,9 +359,8 @@ export class Replica {
       return true;
     }
     if (soft.role !== "leader") return false;
-    const status = this.raft.status();
     // A quiesced leader is never in a joint configuration: one majority decides.
-    const voters = status.membership.voters;
+    const voters = this.raft.membership().voters;
     const live = voters.filter((id) => !dead.has(id)).length;
     if (2 * live > voters.length) return false;
     this.sleeping = false;
@@ -369,9 +369,19 @@ export class Replica {
   }
 
   /** The members of this group other than this node (node-level liveness pings them). */
-  peers(): NodeId[] {
-    return allMembers(this.raft.status().membership).filter((id) => id !== this.options.nodeId);
+  peers(): readonly NodeId[] {
+    // Asked for every replica at every liveness refresh: recomputed only when the
+    // configuration object changes (the core replaces it, never edits it).
+    const membership = this.raft.membership();
+    if (membership !== this.peersOf) {
+      this.peersOf = membership;
+      this.peersCache = allMembers(membership).filter((id) => id !== this.options.nodeId);
+    }
+    return this.peersCache;
   }
+
+  private peersOf: Membership | undefined;
+  private peersCache: readonly NodeId[] = [];
 
   /**
    * Steps 5–6 of the Ready loop, after the round persisted and sent `ready`: restore the
