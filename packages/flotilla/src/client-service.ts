@@ -74,7 +74,8 @@ export class ClientService {
   /** Registers a hosted group; it is served while this node leads it. */
   add(group: ServedGroup): void {
     this.groups.set(group.groupId, group);
-    const status = this.node.status().find((s) => s.groupId === group.groupId);
+    // One replica's status: hosting n groups must not copy n statuses n times.
+    const status = this.node.groupStatus(group.groupId);
     if (status?.role === "leader") this.serve(group.groupId);
   }
 

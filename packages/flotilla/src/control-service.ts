@@ -105,7 +105,7 @@ export class ControlService {
       case "state": {
         const groupId = stringField(request, "groupId");
         const machine = this.context.stateMachines.get(groupId);
-        const status = node.status().find((s) => s.groupId === groupId);
+        const status = node.groupStatus(groupId);
         if (machine === undefined || status === undefined) throw new GroupNotFoundError(groupId);
         return { appliedIndex: status.appliedIndex, snapshot: machine.snapshot() };
       }

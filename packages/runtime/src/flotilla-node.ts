@@ -316,6 +316,11 @@ export class FlotillaNode {
     return [...this.replicas.values()].map((replica) => replica.status());
   }
 
+  /** One hosted replica's state, or undefined when `groupId` is not hosted here. */
+  groupStatus(groupId: string): ReplicaStatus | undefined {
+    return this.replicas.get(groupId)?.status();
+  }
+
   /**
    * Hands the leadership of `groupId` to member `to` (this replica must lead): the leader
    * catches `to` up, then tells it to campaign at once (dissertation §3.10). Resolves when the
