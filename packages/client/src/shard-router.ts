@@ -4,14 +4,11 @@
  * fnv1a32 is 32-bit FNV-1a (offset basis 2166136261, prime 16777619) over the key's UTF-8 bytes.
  * docs/protocol.md states the same so other languages route the same way.
  */
-const encoder = new TextEncoder();
+import { fnv1a32 } from "@flotilla/runtime";
 
-/** 32-bit FNV-1a of `bytes`, as an unsigned integer. */
-export function fnv1a32(bytes: Uint8Array): number {
-  let hash = 0x811c9dc5;
-  for (const byte of bytes) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
-  return hash;
-}
+export { fnv1a32 };
+
+const encoder = new TextEncoder();
 
 /** The group of the sharded set `name` (of `count` groups) that owns `key`. */
 export function shardFor(name: string, count: number, key: string): string {

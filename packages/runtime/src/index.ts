@@ -74,3 +74,4 @@ export {
   isSubscriberLagError,
   isTooLargeError,
 } from "./errors/errors.js";
+export { fnv1a32 } from "./fnv1a.js";

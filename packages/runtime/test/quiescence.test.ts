@@ -31,6 +31,16 @@ function raftMessagesSince(nodes: readonly TestNode[], marks: readonly number[])
   return messages;
 }
 
+/** The term of `groupId`'s latest leader as `n` saw it (leader$ replays its latest value). */
+function termSeenBy(n: TestNode, groupId: string): number {
+  let term = -1;
+  n.groups
+    .get(groupId)!
+    .group.leader$.subscribe((info) => (term = info.term))
+    .unsubscribe();
+  return term;
+}
+
 async function quietCluster(): Promise<TestCluster> {
   const started = await TestCluster.start(3, GROUPS);
   await started.electAll(GROUPS);
@@ -105,6 +115,29 @@ describe("quiescence", () => {
       () => allQuiesced(survivors, GROUPS.length),
       "every group sleeps again on the two survivors",
     );
+  });
+
+  it("after a leader's node dies, one survivor per group campaigns at once: one election, leaders spread", async () => {
+    cluster = await quietCluster();
+    const c = cluster;
+    const victim = c.nodes[0]!;
+    const led = GROUPS.filter((g) => c.leaderOf(g) === victim);
+    expect(led.length).toBeGreaterThan(3);
+    const termBefore = new Map(led.map((g) => [g, termSeenBy(victim, g)]));
+    await victim.node.stop();
+    const survivors = c.nodes.filter((n) => n !== victim);
+    // An election timeout to call the node dead, then a few rounds: no random timeout to wait
+    // out, no split vote to retry.
+    await c.driveUntil(
+      () => led.every((g) => c.leaderOf(g, survivors) !== undefined),
+      "every group the stopped node led has a new leader",
+      ELECTION_TICKS + 4,
+    );
+    for (const g of led) {
+      for (const n of survivors) expect(termSeenBy(n, g), g).toBe(termBefore.get(g)! + 1);
+    }
+    const newLeaders = new Set(led.map((g) => c.leaderOf(g, survivors)!.id));
+    expect(newLeaders.size).toBe(2);
   });
 
   it("groups asleep without a cut-off member catch it up when it returns", async () => {
