@@ -2,6 +2,7 @@
  * @flotilla/raft — the pure Raft core. The public surface is this explicit list.
  */
 export { Raft, type RaftStatus } from "./raft.js";
+export type { ForgetLeaderCampaign } from "./quiescence.js";
 export {
   ProposalForwarding,
   ReadMode,

@@ -81,11 +81,18 @@ export function quiesce(
  * part of the timeout instead of a whole one. It stays in its term; hearing from the leader
  * again makes it an ordinary follower.
  */
-export function forgetLeader(r: RaftState): void {
+export function forgetLeader(r: RaftState, campaign: ForgetLeaderCampaign = "soon"): void {
   if (r.role.type !== "follower" || r.role.leaderId === undefined) return;
   r.role = { type: "follower", leaderId: undefined };
-  r.electionElapsed = Math.max(r.electionElapsed, r.config.electionTicks);
+  r.electionElapsed = campaign === "soon" ? Math.max(r.electionElapsed, r.config.electionTicks) : 0;
 }
+
+/**
+ * When a follower that forgot its leader campaigns: `"soon"`, within the random part of its
+ * election timeout; `"later"`, after a whole timeout from now (the host has picked another
+ * member to campaign first, and this one is the fallback).
+ */
+export type ForgetLeaderCampaign = "soon" | "later";
 
 /**
  * A quiesced leader whose host no longer hears a quorum of its voters' nodes steps down, as

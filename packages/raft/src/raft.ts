@@ -33,7 +33,12 @@ import {
 } from "./leader.js";
 import { commitAndBroadcast, sendAppend } from "./replication.js";
 import { step } from "./step.js";
-import { forgetLeader, quiesce, stepDownQuiesced } from "./quiescence.js";
+import {
+  forgetLeader,
+  quiesce,
+  stepDownQuiesced,
+  type ForgetLeaderCampaign,
+} from "./quiescence.js";
 import { assert } from "./assert.js";
 import { entriesSizeBytes } from "./entry.js";
 
@@ -220,10 +225,12 @@ export class Raft {
   /**
    * A follower forgets its leader because the host's failure detector says the leader's node
    * is dead (etcd-io/raft's ForgetLeader): it may then grant votes at once and campaigns within
-   * the random part of its election timeout. Does nothing on a leader or candidate.
+   * the random part of its election timeout — or, with `"later"`, after a whole timeout from
+   * now, when the host has picked another member to campaign first. Does nothing on a leader
+   * or candidate.
    */
-  forgetLeader(): void {
-    forgetLeader(this.r);
+  forgetLeader(campaign: ForgetLeaderCampaign = "soon"): void {
+    forgetLeader(this.r, campaign);
   }
 
   /**

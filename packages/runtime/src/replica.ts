@@ -54,6 +54,12 @@ const PROPOSAL_BATCH_BYTES_MAX = 1024 * 1024;
 
 const UTF8 = new TextEncoder();
 
+/**
+ * Ticks the survivor picked to campaign after its leader's node died waits first: the other
+ * survivors' liveness checks run on their own tick boundaries, about a tick apart.
+ */
+export const CAMPAIGN_AFTER_DEATH_TICKS = 2;
+
 /** An input waiting in a replica's mailbox. */
 export type ReplicaInput =
   | { readonly type: "message"; readonly message: Message }
@@ -322,6 +328,10 @@ export class Replica {
   tick(nowMs: number): void {
     this.idleTicks++;
     this.raft.tick();
+    if (this.campaignInTicks !== undefined && --this.campaignInTicks <= 0) {
+      this.campaignInTicks = undefined;
+      if (this.raft.softStatus().leaderId === undefined) this.raft.campaign();
+    }
     this.proposals.expire(nowMs);
     this.reads.expire(nowMs);
   }
@@ -358,8 +368,13 @@ export class Replica {
     if (soft.role === "follower") {
       if (soft.leaderId === undefined || !dead.has(soft.leaderId)) return false;
       this.sleeping = false;
-      this.raft.forgetLeader();
-      if (this.picksItselfAfter(dead)) this.raft.campaign();
+      // The pick campaigns first; the others keep a whole election timeout as the fallback, so
+      // they do not split its vote. The other survivors learn of the death within about a tick
+      // of us; until then they would refuse a PreVote (they still have a leader), so the pick
+      // waits that long.
+      const picked = this.picksItselfAfter(dead);
+      this.raft.forgetLeader(picked ? "soon" : "later");
+      if (picked) this.campaignInTicks = CAMPAIGN_AFTER_DEATH_TICKS;
       return true;
     }
     if (soft.role !== "leader") return false;
@@ -373,7 +388,7 @@ export class Replica {
   }
 
   /**
-   * True when this replica is the live voter that campaigns at once after its leader's node
+   * True when this replica is the live voter that campaigns first after its leader's node
    * died. Without a pick, every follower waits out a random election timeout and two that
    * wake together split the vote; with one, the group elects within a few rounds. The pick
    * hashes the group id over the live voters, so a dead node's leaderships spread evenly over
@@ -399,6 +414,8 @@ export class Replica {
     return this.peersCache;
   }
 
+  /** Ticks until this replica campaigns, when it is its group's pick after a leader died. */
+  private campaignInTicks: number | undefined;
   private peersOf: Membership | undefined;
   private peersCache: readonly NodeId[] = [];
 

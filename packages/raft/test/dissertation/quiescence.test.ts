@@ -121,6 +121,21 @@ describe("quiescence", () => {
     expect(c.raft("b").status()).toMatchObject({ role: "leader", term: term + 1 });
   });
 
+  it('forgetLeader("later") grants votes at once but campaigns only after a whole timeout', () => {
+    const c = idleCluster();
+    const term = c.raft("a").status().term;
+    c.isolate("a");
+    c.raft("b").forgetLeader("later");
+    c.raft("c").forgetLeader("soon");
+
+    // b's timer starts from zero: within a timeout's lower bound it does not campaign...
+    tickOnly(c, ["b"], T - 1);
+    expect(c.raft("b").status()).toMatchObject({ role: "follower", term });
+    // ...but it votes for c, whose forgetting counts the lower bound as passed.
+    tickOnly(c, ["c"], T);
+    expect(c.raft("c").status()).toMatchObject({ role: "leader", term: term + 1 });
+  });
+
   it("a follower that did not forget its leader refuses the PreVote of one that did", () => {
     const c = idleCluster();
     const term = c.raft("a").status().term;
