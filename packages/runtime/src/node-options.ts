@@ -49,8 +49,9 @@ export interface FlotillaNodeOptions {
   readonly deposedProposalGraceMs?: number;
   /**
    * Applied entries since a group's last snapshot past which its replica snapshots its state
-   * machine and compacts its log (default 10000). Snapshots are stored in the background,
-   * at most one in flight per group.
+   * machine and compacts its log (default 10000), once the commands applied since then also
+   * reach half the last snapshot's size (so a large state is not re-encoded every few thousand
+   * small entries). Snapshots are stored in the background, at most one in flight per group.
    */
   readonly snapshotEntriesThreshold?: number;
   /** Applied command bytes since a group's last snapshot that trigger one (default 64 MiB). */

@@ -210,7 +210,10 @@ export class Replica {
       options.committedBufferMax,
     );
     const stored = options.storage.snapshot();
-    if (stored.metadata.index > 0) this.restoreState(stored.data);
+    if (stored.metadata.index > 0) {
+      this.restoreState(stored.data);
+      this.snapshots.restored(stored.data.byteLength);
+    }
   }
 
   /** Latest `{ leaderId, term }` first, then every change. */
@@ -722,7 +725,7 @@ export class Replica {
     if (snapshot === undefined) return;
     this.restoreState(snapshot.data);
     this.applied = snapshot.metadata.index;
-    this.snapshots.restored();
+    this.snapshots.restored(snapshot.data.byteLength);
     this.feed.restored(snapshot);
   }
 

@@ -1,6 +1,7 @@
 /**
  * Automatic snapshots and log compaction of one replica. The round counts what it applies; past
- * a threshold (entries or bytes since the last snapshot) the replica takes the state machine's
+ * a threshold (entries or bytes since the last snapshot, and at least half the last snapshot's
+ * size in bytes — see `due`) the replica takes the state machine's
  * snapshot synchronously at its applied index, and this records it in storage in the
  * background — never awaited by the round loop, at most one in flight per group. Once stored,
  * a later round's write carries `compactThrough`, keeping some trailing entries so a slightly
@@ -38,6 +39,8 @@ export class Snapshotter {
   private bytesSince = 0;
   private inFlight: Promise<void> | undefined;
   private compaction: number | undefined;
+  /** The size of the last snapshot taken or restored here (0 until the first). */
+  private lastSnapshotBytes = 0;
 
   constructor(private readonly options: SnapshotterOptions) {}
 
@@ -49,17 +52,26 @@ export class Snapshotter {
     }
   }
 
-  /** The state machine was replaced by a snapshot: counting starts again from it. */
-  restored(): void {
+  /** The state machine was replaced by a snapshot of `bytes`: counting starts again from it. */
+  restored(bytes: number): void {
     this.entriesSince = 0;
     this.bytesSince = 0;
+    this.lastSnapshotBytes = bytes;
   }
 
-  /** True when a threshold is passed and no snapshot of this group is in flight. */
+  /**
+   * True when a threshold is passed, the log since the last snapshot has grown to at least
+   * half that snapshot's size, and no snapshot of this group is in flight. The size rule keeps
+   * a large state from being serialized (synchronously, on every replica) every few thousand
+   * small entries: a snapshot costs at most about two bytes encoded per byte applied, and the
+   * log stays no larger than about half the state (CockroachDB truncates by the same measure).
+   */
   due(): boolean {
     if (this.inFlight !== undefined) return false;
     const { policy } = this.options;
-    return this.entriesSince >= policy.entriesThreshold || this.bytesSince >= policy.bytesThreshold;
+    const threshold =
+      this.entriesSince >= policy.entriesThreshold || this.bytesSince >= policy.bytesThreshold;
+    return threshold && 2 * this.bytesSince >= this.lastSnapshotBytes;
   }
 
   /**
@@ -70,6 +82,7 @@ export class Snapshotter {
     const counted = { entries: this.entriesSince, bytes: this.bytesSince };
     this.entriesSince = 0;
     this.bytesSince = 0;
+    this.lastSnapshotBytes = data.byteLength;
     const { storage, groupId, logger } = this.options;
     const inFlight = storage
       .createSnapshot(groupId, index, membership, data)
