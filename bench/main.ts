@@ -25,7 +25,8 @@ import { machineInfo } from "./lib/machine-info.js";
 import { PEER_SCHEMA_VERSION, type PeerReport, type PeerRow } from "./lib/peer-row.js";
 import { writePeerResults } from "./lib/peer-results-file.js";
 import { findPeers, type Peers } from "./peers.js";
-import type { FlotillaScenario, ScenarioReport } from "./scenarios/scenario.js";
+import { sleep } from "./lib/sleep.js";
+import { failedReport, type FlotillaScenario, type ScenarioReport } from "./scenarios/scenario.js";
 import { runScenarioOnSystem, type RunTiming, type SystemConfig } from "./run-configuration.js";
 
 /** A scenario: its number (issue 7), its group count, its in-flight counts. */
@@ -40,7 +41,10 @@ interface Mode {
   readonly scenarios: readonly ScenarioPlan[];
   readonly rounds: number;
   readonly timing: RunTiming;
-  /** Past this the watchdog ends the run (exit code 2). */
+  /**
+   * Past this (plus a budget per scenario 3–7) the watchdog writes what was measured and ends
+   * the run (exit code 2).
+   */
   readonly deadlineMs: number;
 }
 
@@ -70,7 +74,7 @@ const FULL: Mode = {
   ],
   rounds: 3,
   timing: { ...QUICK.timing, windowMs: 10_000 },
-  deadlineMs: 120 * 60_000,
+  deadlineMs: 75 * 60_000,
 };
 
 /**
@@ -84,6 +88,12 @@ const FLOTILLA_SCENARIOS: Readonly<Record<number, string>> = {
   5: "learner-catch-up",
   6: "fan-out",
   7: "disk-growth",
+};
+
+/** Added to the watchdog's deadline per scenario 3–7 run (their own phases are bounded). */
+const SCENARIO_BUDGET_MS: Readonly<Record<Mode["name"], number>> = {
+  quick: 6 * 60_000,
+  full: 15 * 60_000,
 };
 
 /** Flotilla strict, Flotilla relaxed, etcd, JetStream: interleaved, in this order. */
@@ -142,10 +152,20 @@ async function main(): Promise<number> {
       process.exit(130);
     });
   }
+  const rows: PeerRow[] = [];
+  const scenarioReports: ScenarioReport[] = [];
+  // Filled in below once the peers are known; the watchdog writes what was measured so far.
+  const partial: { write?: () => Promise<unknown> } = {};
+  const ownScenarios = Object.keys(FLOTILLA_SCENARIOS)
+    .map(Number)
+    .filter((n) =>
+      onlyScenarios === undefined ? mode.name === "full" : onlyScenarios.includes(n),
+    );
+  const deadlineMs = mode.deadlineMs + ownScenarios.length * SCENARIO_BUDGET_MS[mode.name];
   const watchdog = setTimeout(() => {
-    log(`the run passed its ${mode.deadlineMs / 60_000}-minute deadline: stopping`);
-    process.exit(2);
-  }, mode.deadlineMs);
+    log(`the run passed its ${Math.round(deadlineMs / 60_000)}-minute deadline: stopping`);
+    void Promise.race([partial.write?.(), sleep(30_000)]).finally(() => process.exit(2));
+  }, deadlineMs);
   watchdog.unref();
 
   const fsync = probeFsync(tempRoot);
@@ -154,7 +174,6 @@ async function main(): Promise<number> {
     `${mode.name} run: ${machine.cores} cores, fsync ${fsync.perSecond}/s (p50 ${fsync.p50Ms} ms)`,
   );
   const peers: Peers = await findPeers(log);
-  const rows: PeerRow[] = [];
   const notes: string[] = [
     "Separate processes on loopback: 3 Flotilla nodes + 1 nats-server; 3 etcd members; 3 JetStream servers. " +
       "The load generator is another process; its CPU is reported apart (client CPU ms/1k).",
@@ -189,32 +208,9 @@ async function main(): Promise<number> {
       }
     }
   }
-  const scenarioReports: ScenarioReport[] = [];
-  const ownScenarios = Object.keys(FLOTILLA_SCENARIOS)
-    .map(Number)
-    .filter((n) =>
-      onlyScenarios === undefined ? mode.name === "full" : onlyScenarios.includes(n),
-    );
-  for (const number of ownScenarios) {
-    const name = FLOTILLA_SCENARIOS[number] ?? "";
-    if (peers.natsServer === null || (only !== undefined && !only.includes("flotilla"))) {
-      log(`scenario ${number} (${name}): SKIPPED, Flotilla is not part of this run`);
-      continue;
-    }
-    log(`scenario ${number}: ${name}${mode.name === "quick" ? " (quick)" : ""}`);
-    const module = (await import(`./scenarios/${name}.js`)) as { default: FlotillaScenario };
-    const report = await module.default.run({
-      quick: mode.name === "quick",
-      natsServerBinary: peers.natsServer,
-      tempRoot,
-      log,
-    });
-    log(
-      `  scenario ${number}: ${report.status}${report.error === null ? "" : `: ${report.error.split("\n")[0] ?? ""}`}`,
-    );
-    scenarioReports.push(report);
-  }
-  const report: PeerReport = {
+  const scenarioSet =
+    onlyScenarios === undefined ? "" : `-s${[...onlyScenarios].sort((a, b) => a - b).join("")}`;
+  const reportNow = (): PeerReport => ({
     schemaVersion: PEER_SCHEMA_VERSION,
     benchmark: mode.name,
     quick: mode.name === "quick",
@@ -224,18 +220,61 @@ async function main(): Promise<number> {
     machine,
     versions: peers.versions,
     notes: [...notes, ...peers.skipped],
-    rows,
-    scenarios: scenarioReports,
-  };
-  const scenarioSet =
-    onlyScenarios === undefined ? "" : `-s${[...onlyScenarios].sort((a, b) => a - b).join("")}`;
-  const written = await writePeerResults(values.out, report, scenarioSet);
+    rows: [...rows],
+    scenarios: [...scenarioReports],
+  });
+  partial.write = () => writePeerResults(values.out, reportNow(), scenarioSet);
+  for (const number of ownScenarios) {
+    scenarioReports.push(await runOwnScenario(number, mode, peers, only, tempRoot));
+  }
+  const written = await writePeerResults(values.out, reportNow(), scenarioSet);
   process.stdout.write(`\n${written.markdown}\n`);
   log(`wrote ${written.jsonPath} and ${written.markdownPath}`);
   const failed =
     rows.some((row) => row.status === "failed") ||
     scenarioReports.some((scenario) => scenario.status === "failed");
   return failed ? 1 : 0;
+}
+
+/**
+ * Runs one of Flotilla's scenarios 3–7; never throws (a module that fails to load or throws
+ * becomes a failed report), so the rows measured before it are always written.
+ */
+async function runOwnScenario(
+  number: number,
+  mode: Mode,
+  peers: Peers,
+  only: readonly string[] | undefined,
+  tempRoot: string,
+): Promise<ScenarioReport> {
+  const name = FLOTILLA_SCENARIOS[number] ?? "";
+  const identity = { scenario: number, title: name };
+  const startedAt = Date.now();
+  if (peers.natsServer === null || (only !== undefined && !only.includes("flotilla"))) {
+    const why =
+      peers.natsServer === null ? "nats-server not found" : "Flotilla is not part of this run";
+    log(`scenario ${number} (${name}): SKIPPED, ${why}`);
+    return { ...failedReport(identity, "strict", startedAt, why), status: "skipped" };
+  }
+  log(`scenario ${number}: ${name}${mode.name === "quick" ? " (quick)" : ""}`);
+  try {
+    const module = (await import(`./scenarios/${name}.js`)) as { default: FlotillaScenario };
+    const report = await module.default.run({
+      quick: mode.name === "quick",
+      natsServerBinary: peers.natsServer,
+      tempRoot,
+      log,
+    });
+    log(`  scenario ${number}: ${report.status}${firstLine(report.error)}`);
+    return report;
+  } catch (error) {
+    log(`  scenario ${number} threw: ${String(error)}`);
+    return failedReport(identity, "strict", startedAt, error);
+  }
+}
+
+function firstLine(error: string | null): string {
+  return error === null ? "" : `: ${error.split("\n")[0] ?? ""}`;
 }
 
 function log(line: string): void {

@@ -89,8 +89,18 @@ export function renderPeerMarkdown(report: PeerReport, chartFile?: string): stri
         `${row.groups} groups, ${row.inFlight} in flight: ${row.error ?? ""}`,
     );
   }
+  // The run's notes (about scenarios 1 and 2) before the sections of scenarios 3–7, whose own
+  // notes end them: one heading each, so no list runs into another.
+  if (report.notes.length > 0) {
+    lines.push(
+      "",
+      "Notes on scenarios 1 and 2:",
+      "",
+      ...report.notes.map((note) => `- ${note}`),
+      "",
+    );
+  }
   lines.push(...renderScenarioMarkdown(report.scenarios ?? []));
-  if (report.notes.length > 0) lines.push("", ...report.notes.map((note) => `- ${note}`));
   return `${lines.join("\n")}\n`;
 }
 

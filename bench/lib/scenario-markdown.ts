@@ -50,6 +50,7 @@ function firstLine(text: string | null): string {
 }
 
 function fmt(value: number, digits?: number): string {
-  const places = digits ?? (Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2);
+  // Enough places that a value beside its goal never rounds onto it (399.6 is not "400").
+  const places = digits ?? (Math.abs(value) >= 1000 ? 0 : Math.abs(value) >= 10 ? 1 : 2);
   return value.toLocaleString("en-US", { maximumFractionDigits: places });
 }

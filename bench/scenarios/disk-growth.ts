@@ -25,7 +25,7 @@ import type { Durability } from "../systems/system-cluster.js";
 import { roundTo } from "../lib/round-to.js";
 import { sleep } from "../lib/sleep.js";
 import type { DiskWriterEvent, DiskWriterPlan } from "./disk-growth-writer.js";
-import { compactedPast } from "./learner-catch-up-control.js";
+import { compactedPast } from "./control.js";
 import {
   failedReport,
   type FlotillaScenario,
@@ -149,9 +149,15 @@ function spawnWriter(plan: DiskWriterPlan, boundMs: number): WriterProcess {
     return undefined as never;
   });
   failed.catch(() => undefined);
+  // Handled here too: a writer that dies before `ready` must not leave `result` rejecting
+  // unobserved (that would end the whole benchmark run); the caller awaits each as it needs.
+  const readyOrFailed = Promise.race([ready, failed]);
+  const resultOrFailed = Promise.race([result, failed]);
+  readyOrFailed.catch(() => undefined);
+  resultOrFailed.catch(() => undefined);
   return {
-    ready: Promise.race([ready, failed]),
-    result: Promise.race([result, failed]),
+    ready: readyOrFailed,
+    result: resultOrFailed,
     progress: () => latest,
     kill,
   };

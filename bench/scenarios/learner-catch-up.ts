@@ -31,7 +31,7 @@ import {
   transportCounter,
   tryNodeStatus,
   type NodeStatus,
-} from "./learner-catch-up-control.js";
+} from "./control.js";
 import {
   failedReport,
   type FlotillaScenario,
@@ -552,7 +552,8 @@ async function catchUp(
           replica.learners.includes(LEARNER) &&
           replica.appliedIndex >= seen.leaderCommit
         ) {
-          transferEnded();
+          // No transferEnded() here: if neither counter showed the end, the split stays
+          // unknown rather than crediting the whole time to the transfer.
           seen.caughtUpMs = since();
         }
       }

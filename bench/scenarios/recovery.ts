@@ -22,7 +22,7 @@ import { procStat } from "../lib/server-sampler.js";
 import { sleep } from "../lib/sleep.js";
 import { FlotillaProcessCluster } from "../systems/flotilla-cluster.js";
 import type { Durability } from "../systems/system-cluster.js";
-import { controlRequest, nodeStatus } from "./recovery-control.js";
+import { controlRequest, nodeStatus } from "./control.js";
 import {
   failedReport,
   type FlotillaScenario,
@@ -182,7 +182,7 @@ async function run(context: ScenarioContext): Promise<ScenarioReport> {
     series.push({ name: "entries-applied", unit: "entries", points: recovery.appliedSeries });
     measures.push({
       name: "restart-answers-ms",
-      label: "spawn → answers a control request (every group hosted)",
+      label: "spawn → answers a control request",
       value: recovery.answersMs === null ? null : Math.round(recovery.answersMs),
       unit: "ms",
     });

@@ -27,7 +27,7 @@ export interface FlotillaClusterOptions {
   readonly durability: Durability;
   readonly natsServerBinary: string;
   readonly tempRoot: string;
-  /** More `flotilla node` flags, after the cluster's own (`--snapshot-entries 0`, …). */
+  /** More `flotilla node` flags, after the cluster's own (`--snapshot-entries N`, …). */
   readonly nodeArgs?: readonly string[];
   /** Flags for Node.js itself, before the loader (`--cpu-prof`, `--max-old-space-size=…`). */
   readonly nodeRuntimeFlags?: readonly string[];
@@ -35,6 +35,8 @@ export interface FlotillaClusterOptions {
   readonly nodeIds?: readonly string[];
   /** Log level of the node processes (default warn). */
   readonly logLevel?: string;
+  /** nats-server's `max_payload` (default NATS's 1 MiB). */
+  readonly maxPayloadBytes?: number;
   /** False: start nats-server only; the scenario starts the nodes (`startNode`) when ready. */
   readonly startNodes?: boolean;
 }
@@ -56,7 +58,12 @@ export class FlotillaProcessCluster {
   /** Starts nats-server and every member; leaders are elected once the nodes are up. */
   static async start(options: FlotillaClusterOptions): Promise<FlotillaProcessCluster> {
     const root = await mkdtemp(join(options.tempRoot, "flotilla-"));
-    const server = await NatsServer.start({ binary: options.natsServerBinary });
+    const server = await NatsServer.start({
+      binary: options.natsServerBinary,
+      ...(options.maxPayloadBytes === undefined
+        ? {}
+        : { maxPayloadBytes: options.maxPayloadBytes }),
+    });
     const cluster = new FlotillaProcessCluster(options, server, root, options.nodeIds ?? NODE_IDS);
     if (options.startNodes !== false) {
       for (const nodeId of cluster.members) await cluster.startNode(nodeId);

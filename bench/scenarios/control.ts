@@ -1,7 +1,8 @@
 /**
- * What the learner catch-up and disk-growth scenarios ask the nodes over NATS, on a connection
- * the scenario keeps open (a CLI process per poll would cost more than the interval): control
- * requests (`flotilla.<cluster>.ctl.<nodeId>`, docs/protocol.md "Control") and a one-entry page
+ * What scenarios 3, 4, 5 and 7 ask the nodes over NATS, on a connection the scenario keeps open
+ * (a CLI process per poll would cost more than the interval, and a restarting node is polled
+ * every few tens of milliseconds): control requests (`flotilla.<cluster>.ctl.<nodeId>`,
+ * docs/protocol.md "Control"), as the `flotilla` CLI sends them, and a one-entry page
  * of a group's committed history (`g.<groupId>.entries`), which tells whether the leader's log
  * is compacted past an index — `status` does not report a replica's first index.
  */
