@@ -288,13 +288,15 @@ async function run(context: ScenarioContext): Promise<ScenarioReport> {
     const compactStart = performance.now();
     let padded = 0;
     await until("the log compacted past the state", plan.compactTimeoutMs, 0, async () => {
-      // Small writes, a quarter of the entry threshold at a time, until a snapshot past the
-      // large writes is stored and the log compacted behind it. Rounds, not one threshold's
-      // worth: a snapshot still being stored defers the next one past its threshold.
-      await writeAll(group, plan.snapshotEntries / 4, 64, 60_000, (i) => ({
+      // Overwrites of one key with a full-size value, a quarter of the entry threshold at a
+      // time, until a snapshot past the large writes is stored and the log compacted behind
+      // it. Full-size: a replica snapshots again only once the bytes applied since its last
+      // snapshot reach half that snapshot's size (snapshotter.ts), and the state grows by one
+      // value only. Rounds, not one threshold's worth: a snapshot being stored defers the next.
+      await writeAll(group, plan.snapshotEntries / 4, 8, 60_000, () => ({
         op: "put",
         key: "pad",
-        value: padded + i,
+        value,
       }));
       padded += plan.snapshotEntries / 4;
       await sleep(500);
@@ -411,7 +413,8 @@ async function run(context: ScenarioContext): Promise<ScenarioReport> {
     parameters["snapshot-transfers-abandoned"] = seen.transfersAbandoned;
     notes.push(
       `Snapshot size: the kv state's msgpack encoding computed from the writes ` +
-        `(${snapshotBytes} bytes; the session table adds a few hundred); the leader sent ` +
+        `(${snapshotBytes} bytes; the session table adds a few hundred bytes and the padding ` +
+        `key one value); the leader sent ` +
         `${seen.chunksSent - seen.chunksResent} chunks of 256 KiB (≤ ${chunkMb.toFixed(1)} MB), ` +
         `${seen.chunksResent} resent, in ${seen.transfersStarted} transfer(s).`,
       `Times are seen by polling status every ${POLL_MS} ms (leader and learner apart); the ` +
