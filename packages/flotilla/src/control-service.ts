@@ -34,6 +34,7 @@ import {
 import type { NodeChange, NodeId } from "@flotilla/raft";
 import type { GroupSpec } from "./node-config.js";
 import { replySafely } from "./reply-safely.js";
+import { statusPage } from "./status-page.js";
 import type { AnyStateMachine } from "./kinds/state-machine-kinds.js";
 
 /** What the control service reads besides the node. */
@@ -92,7 +93,11 @@ export class ControlService {
       case "status":
         return {
           nodeId: node.nodeId,
-          groups: node.status(),
+          ...statusPage(
+            request,
+            () => node.status(),
+            (groupId) => node.groupStatus(groupId),
+          ),
           stats: { ...node.stats(), ...this.context.stats() },
         };
       case "transfer-leader": {

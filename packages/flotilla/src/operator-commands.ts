@@ -50,10 +50,7 @@ export async function runOperatorCommand(
         const answers = await Promise.all(
           nodes.map(async (nodeId) => {
             try {
-              return {
-                nodeId,
-                status: (await ask(nodeId, { op: "status" })) as { groups: ReplicaStatus[] },
-              };
+              return { nodeId, status: { groups: await allStatuses(nodeId, ask) } };
             } catch (error) {
               return { nodeId, error: String(error) };
             }
@@ -162,6 +159,29 @@ function statusTable(
   return lines.join("\n");
 }
 
+/** Replicas per `status` page: about 150 KB, far below NATS's 1 MiB `max_payload`. */
+const STATUS_PAGE = 1000;
+
+/** Every replica `nodeId` hosts, page by page (one reply could pass `max_payload`). */
+async function allStatuses(
+  nodeId: string,
+  ask: (nodeId: string, request: Record<string, unknown>) => Promise<unknown>,
+): Promise<ReplicaStatus[]> {
+  const groups: ReplicaStatus[] = [];
+  for (;;) {
+    const page = (await ask(nodeId, {
+      op: "status",
+      offset: groups.length,
+      limit: STATUS_PAGE,
+    })) as { groups: ReplicaStatus[]; total?: number };
+    groups.push(...page.groups);
+    // `total` is absent from nodes older than paging: their one reply is the whole answer.
+    if (page.total === undefined || page.groups.length === 0 || groups.length >= page.total) {
+      return groups;
+    }
+  }
+}
+
 /** The node among `nodes` that leads `groupId`, by asking each for its status. */
 async function leaderOf(
   groupId: string,
@@ -170,7 +190,9 @@ async function leaderOf(
 ): Promise<string> {
   for (const nodeId of nodes) {
     try {
-      const status = (await ask(nodeId, { op: "status" })) as { groups: ReplicaStatus[] };
+      const status = (await ask(nodeId, { op: "status", groupIds: [groupId] })) as {
+        groups: ReplicaStatus[];
+      };
       const replica = status.groups.find((g) => g.groupId === groupId);
       if (replica?.role === "leader") return nodeId;
     } catch {
