@@ -12,6 +12,7 @@
  */
 import { FlotillaClient, encodeWire } from "@flotilla/client";
 import { sleep } from "../lib/sleep.js";
+import { emit as emitLine, ERROR_BACKOFF_MS, errorName, withTimeout } from "./writer-process.js";
 
 /** What the scenario tells the writer. */
 export interface DiskWriterPlan {
@@ -46,33 +47,11 @@ export type DiskWriterEvent =
       readonly errors: Readonly<Record<string, number>>;
     };
 
-/** Pause after a failed proposal, so a broken cluster does not spin the loop. */
-const ERROR_BACKOFF_MS = 10;
 /** How long the in-flight proposals get to finish once the time is up. */
 const DRAIN_MS = 15_000;
 
 function emit(event: DiskWriterEvent): void {
-  process.stdout.write(`${JSON.stringify(event)}\n`);
-}
-
-function errorName(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return typeof code === "string" ? code : error.name;
-  }
-  return "unknown";
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  emitLine(event);
 }
 
 type KvPut = { op: "put"; key: string; value: string };

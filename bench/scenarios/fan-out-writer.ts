@@ -13,32 +13,10 @@ import { FlotillaClient } from "@flotilla/client";
 import { LatencyHistogram } from "../lib/latency-histogram.js";
 import { sleep } from "../lib/sleep.js";
 import { wallMs, type FanOutWriterEvent, type FanOutWriterPlan } from "./fan-out-protocol.js";
-
-/** Pause after a failed proposal, so a broken cluster does not spin the loop. */
-const ERROR_BACKOFF_MS = 10;
+import { emit as emitLine, ERROR_BACKOFF_MS, errorName, withTimeout } from "./writer-process.js";
 
 function emit(event: FanOutWriterEvent): void {
-  process.stdout.write(`${JSON.stringify(event)}\n`);
-}
-
-function errorName(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return typeof code === "string" ? code : error.name;
-  }
-  return "unknown";
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  emitLine(event);
 }
 
 async function run(plan: FanOutWriterPlan): Promise<void> {
