@@ -99,7 +99,7 @@ export class LatencyHistogram {
  * The nearest-rank percentile of `sorted` (ascending), exactly: the reference the histogram is
  * tested against, and what small sample sets (the fsync probe) use directly.
  */
-export function nearestRankPercentile(sorted: readonly number[], quantile: number): number {
+export function nearestRankPercentile(sorted: ArrayLike<number>, quantile: number): number {
   if (!(quantile > 0 && quantile <= 1)) throw new RangeError("quantile must be in (0, 1]");
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.ceil(quantile * sorted.length);

@@ -4,6 +4,7 @@
  * rows print their error. The JSON file next to it holds every field.
  */
 import type { BenchReport, BenchRow } from "./result-row.js";
+import { fmt } from "./format-number.js";
 
 /** A column: its header and how a row fills it. */
 interface Column {
@@ -97,15 +98,6 @@ function errorsCell(row: BenchRow): string {
   if (row.status === "failed") return "FAILED";
   const entries = Object.entries(row.errors);
   return entries.length === 0 ? "0" : entries.map(([code, n]) => `${code}×${n}`).join(", ");
-}
-
-/** A number with thousands separators and `digits` decimals; "—" when absent. */
-function fmt(value: number | null | undefined, digits = 0): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return "—";
-  return value.toLocaleString("en-US", {
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  });
 }
 
 function ms(value: number | null): number | null {

@@ -7,6 +7,7 @@
 import type { PeerReport, PeerRow } from "./peer-row.js";
 import { renderScenarioMarkdown } from "./scenario-markdown.js";
 import { medianOverRounds, type MedianRow, type Range } from "./round-medians.js";
+import { fmt } from "./format-number.js";
 
 interface Column {
   readonly header: string;
@@ -193,13 +194,4 @@ function table(columns: readonly Column[], rows: readonly PeerRow[]): string[] {
 function errorsCell(row: PeerRow): string {
   const entries = Object.entries(row.errors);
   return entries.length === 0 ? "0" : entries.map(([code, n]) => `${code}×${n}`).join(", ");
-}
-
-/** A number with thousands separators and `digits` decimals; "—" when absent. */
-function fmt(value: number | null | undefined, digits = 0): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return "—";
-  return value.toLocaleString("en-US", {
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  });
 }

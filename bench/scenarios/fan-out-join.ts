@@ -13,6 +13,7 @@
  */
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
+import { nearestRankPercentile } from "../lib/latency-histogram.js";
 
 /** What the join found, for the window [windowStartMs, windowEndMs] (wall ms). */
 export interface FanOutJoin {
@@ -52,20 +53,15 @@ export interface SignedSummary {
 }
 
 /** The nearest-rank `quantile` of `sorted` (ascending); NaN when empty. */
-function percentileOf(sorted: Float64Array, quantile: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.max(0, Math.ceil(quantile * sorted.length) - 1)] ?? Number.NaN;
-}
-
 function signedSummary(values: readonly number[]): SignedSummary {
   const sorted = Float64Array.from(values).sort();
   return {
     min: sorted.length === 0 ? Number.NaN : (sorted[0] ?? Number.NaN),
-    p1: percentileOf(sorted, 0.01),
-    p50: percentileOf(sorted, 0.5),
-    p90: percentileOf(sorted, 0.9),
-    p99: percentileOf(sorted, 0.99),
-    max: percentileOf(sorted, 1),
+    p1: nearestRankPercentile(sorted, 0.01),
+    p50: nearestRankPercentile(sorted, 0.5),
+    p90: nearestRankPercentile(sorted, 0.9),
+    p99: nearestRankPercentile(sorted, 0.99),
+    max: nearestRankPercentile(sorted, 1),
   };
 }
 
