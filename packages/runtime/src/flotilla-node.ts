@@ -11,6 +11,7 @@ import {
   SeededRandom,
   isValidId,
   membershipOf,
+  type HardState,
   type NodeChange,
   type NodeId,
   type Role,
@@ -115,7 +116,7 @@ export class FlotillaNode {
   /** Groups to create in the next storage transaction (see createGroup). */
   private creating: { groups: GroupBootstrap[]; done: Promise<void> } | undefined;
   /** Replicas whose commit-only hard state waits for the next write (see round.ts). */
-  private readonly deferredHardStates = new Set<Replica>();
+  private readonly deferredHardStates = new Map<Replica, HardState>();
   private counters = { rounds: 0, storageWrites: 0, batchesSent: 0, livenessPings: 0 };
   private readonly liveness: NodeLiveness;
   /** Ticks since start: paces liveness pings and the refresh of the peer set. */

@@ -9,7 +9,6 @@ import type { Logger } from "pino";
 import {
   allMembers,
   Rejection,
-  type HardState,
   type Membership,
   type Message,
   type NodeChange,
@@ -173,11 +172,6 @@ export class Replica {
    */
   durableTerm: number;
   durableVote: NodeId | undefined;
-  /**
-   * A hard state that moved only the commit index, not yet written: the round carries it in
-   * the next write that happens anyway rather than syncing a write for it alone.
-   */
-  deferredHardState: HardState | undefined;
 
   constructor(private readonly options: ReplicaOptions) {
     const { hardState } = options.storage.initialState();

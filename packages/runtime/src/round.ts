@@ -3,7 +3,7 @@
  * of them (group commit), then one batch per destination node (coalescing), then apply,
  * streams and advance — the Ready loop of packages/raft/README.md, batched across groups.
  */
-import type { Message, NodeId, Ready } from "@flotilla/raft";
+import type { HardState, Message, NodeId, Ready } from "@flotilla/raft";
 import type { GroupWrite, NodeStorage } from "./node-storage.js";
 import type { Clock } from "./clock.js";
 import type { Replica } from "./replica.js";
@@ -116,22 +116,20 @@ export async function persistSendApply(
   clock: Clock,
   idle: readonly Replica[] = [],
   pingPeers: ReadonlySet<NodeId> = new Set(),
-  deferred: Set<Replica> = new Set(),
+  deferred: Map<Replica, HardState> = new Map(),
 ): Promise<RoundReport> {
   const writes: GroupWrite[] = [];
   for (const { replica, ready } of readies) {
-    if (commitOnly(replica, ready) && !replica.hasCompaction()) {
-      replica.deferredHardState = ready.hardState;
-      deferred.add(replica);
+    if (ready.hardState !== undefined && commitOnly(replica, ready) && !replica.hasCompaction()) {
+      deferred.set(replica, ready.hardState);
       continue;
     }
     let write = withCompaction(toGroupWrite(replica.groupId, ready), replica);
-    if (write !== undefined && deferred.delete(replica)) {
+    const pending = deferred.get(replica);
+    if (write !== undefined && pending !== undefined) {
+      deferred.delete(replica);
       // Its own hard state is newer; otherwise the deferred one rides in its write.
-      if (write.hardState === undefined && replica.deferredHardState !== undefined) {
-        write = { ...write, hardState: replica.deferredHardState };
-      }
-      replica.deferredHardState = undefined;
+      if (write.hardState === undefined) write = { ...write, hardState: pending };
     }
     if (write !== undefined) writes.push(write);
   }
@@ -141,11 +139,8 @@ export async function persistSendApply(
   }
   if (writes.length > 0) {
     // A write happens anyway: the deferred commit indexes ride along (one sync for all).
-    for (const replica of deferred) {
-      const hardState = replica.deferredHardState;
-      if (hardState !== undefined) writes.push({ groupId: replica.groupId, hardState });
-      replica.deferredHardState = undefined;
-    }
+    for (const [replica, hardState] of deferred)
+      writes.push({ groupId: replica.groupId, hardState });
     deferred.clear();
   }
   const written = writes.length > 0 ? storage.write(writes) : undefined;
