@@ -5,8 +5,9 @@
  * - `status` → `{ nodeId, groups: ReplicaStatus[], stats }`;
  * - `transfer-leader` with `groupId`, `to` → starts a leadership transfer (this node must lead);
  * - `rebalance` → `{ transfers }` started to shed this node's excess leadership;
- * - `state` with `groupId` → `{ appliedIndex, snapshot }`: the replica's state machine snapshot
- *   (for checks and debugging: it is the whole state);
+ * - `state` with `groupId` → `{ appliedIndex, snapshot, digest }`: the replica's state machine
+ *   snapshot (for checks and debugging: it is the whole state) and its {@link stateDigest}, both
+ *   taken at `appliedIndex`;
  * - `add-learner`, `promote`, `remove-member` with `groupId`, `nodeId` → a membership change
  *   (this node must lead the group; a change still in progress is waited for, bounded);
  * - `create-group` with `groupId`, `kind`, `members` → hosts the group here (send it to every
@@ -34,6 +35,7 @@ import {
 import type { NodeChange, NodeId } from "@flotilla/raft";
 import type { GroupSpec } from "./node-config.js";
 import { replySafely } from "./reply-safely.js";
+import { stateDigest } from "./state-digest.js";
 import { statusPage } from "./status-page.js";
 import type { AnyStateMachine } from "./kinds/state-machine-kinds.js";
 
@@ -112,7 +114,9 @@ export class ControlService {
         const machine = this.context.stateMachines.get(groupId);
         const status = node.groupStatus(groupId);
         if (machine === undefined || status === undefined) throw new GroupNotFoundError(groupId);
-        return { appliedIndex: status.appliedIndex, snapshot: machine.snapshot() };
+        // Read together, with no await between: the snapshot is the state at exactly this index.
+        const snapshot = machine.snapshot();
+        return { appliedIndex: status.appliedIndex, snapshot, digest: stateDigest(snapshot) };
       }
       case "add-learner":
       case "promote":
