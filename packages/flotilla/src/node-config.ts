@@ -44,9 +44,20 @@ export interface NodeProcessConfig {
   readonly leaderBalanceIntervalMs: number;
   /** Applied entries between automatic snapshots. */
   readonly snapshotEntriesThreshold: number;
+  /** Applied command bytes that trigger a snapshot. */
+  readonly snapshotBytesThreshold: number;
+  /** Snapshot data per chunk of a chunked install (the NATS transport's `snapshotChunkBytes`). */
+  readonly snapshotChunkBytes: number;
+  /** A snapshot larger than this travels in chunks rather than inline in a batch. */
+  readonly snapshotInlineBytesMax: number;
   /** Entries kept below a snapshot when compacting. */
   readonly compactionTrailingEntries: number;
   readonly logLevel: string;
+  /**
+   * Installs the chaos fault hook on outgoing Raft traffic (chaos-transport.ts) and accepts the
+   * control op `faults`. For chaos testing only; off by default.
+   */
+  readonly chaos: boolean;
 }
 
 /** A configuration mistake. */
@@ -67,7 +78,10 @@ export const NODE_USAGE = `usage: flotilla node [options]
   --user U --pass P | --token T | --creds FILE | --nkey-seed SEED   NATS credentials
   --tls-ca FILE [--tls-cert FILE --tls-key FILE]                    NATS TLS
   --tick-ms N (100)  --election-ticks N (10)  --rebalance-ms N (10000; 0 off)  --log-level L (info)
-  --snapshot-entries N (10000)  --compaction-trailing N (1000)`;
+  --snapshot-entries N (10000)  --snapshot-bytes N (67108864)  --compaction-trailing N (1000)
+  --snapshot-chunk-bytes N (262144)  --snapshot-inline-bytes N (65536)
+  --chaos                  accept the control op "faults" on Raft traffic (FLOTILLA_CHAOS=1; testing only)
+  Each numeric option also reads FLOTILLA_<NAME> (e.g. FLOTILLA_SNAPSHOT_BYTES).`;
 
 interface Partial {
   [key: string]: unknown;
@@ -147,6 +161,23 @@ export function parseNodeConfig(
       pick("snapshot-entries", "FLOTILLA_SNAPSHOT_ENTRIES", "snapshotEntriesThreshold") ?? 10_000,
       "--snapshot-entries",
     ),
+    snapshotBytesThreshold: integer(
+      pick("snapshot-bytes", "FLOTILLA_SNAPSHOT_BYTES", "snapshotBytesThreshold") ??
+        64 * 1024 * 1024,
+      "--snapshot-bytes",
+    ),
+    snapshotChunkBytes: integer(
+      pick("snapshot-chunk-bytes", "FLOTILLA_SNAPSHOT_CHUNK_BYTES", "snapshotChunkBytes") ??
+        256 * 1024,
+      "--snapshot-chunk-bytes",
+    ),
+    snapshotInlineBytesMax: integer(
+      pick("snapshot-inline-bytes", "FLOTILLA_SNAPSHOT_INLINE_BYTES", "snapshotInlineBytesMax") ??
+        64 * 1024,
+      "--snapshot-inline-bytes",
+      0,
+    ),
+    chaos: flag(flags["chaos"] ?? env["FLOTILLA_CHAOS"] ?? file["chaos"], "chaos"),
     compactionTrailingEntries: integer(
       pick("compaction-trailing", "FLOTILLA_COMPACTION_TRAILING", "compactionTrailingEntries") ??
         1000,
@@ -180,6 +211,8 @@ export function parseShards(text: string): GroupSpec[] {
 }
 
 const REPEATABLE = new Set(["group", "shards"]);
+/** Flags that take no value: present means on. */
+const SWITCHES = new Set(["chaos"]);
 const VALUE_FLAGS = new Set([
   "config",
   "node-id",
@@ -203,6 +236,9 @@ const VALUE_FLAGS = new Set([
   "rebalance-ms",
   "log-level",
   "snapshot-entries",
+  "snapshot-bytes",
+  "snapshot-chunk-bytes",
+  "snapshot-inline-bytes",
   "compaction-trailing",
 ]);
 
@@ -212,6 +248,10 @@ function parseFlags(argv: readonly string[]): Partial {
     const arg = argv[i] ?? "";
     if (!arg.startsWith("--")) throw new ConfigError(`unexpected argument ${arg}`);
     const [name = "", inline] = arg.slice(2).split(/=(.*)/s, 2);
+    if (SWITCHES.has(name)) {
+      flags[name] = inline ?? true;
+      continue;
+    }
     if (!VALUE_FLAGS.has(name)) throw new ConfigError(`unknown option --${name}`);
     const value = inline ?? argv[++i];
     if (value === undefined) throw new ConfigError(`--${name} needs a value`);
@@ -261,6 +301,17 @@ function text(value: unknown, fallback: string, name: string): string {
     throw new ConfigError(`${name} must be a string, got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+/** A switch: true, false, or their spellings in the environment ("1"/"0", "true"/"false"). */
+function flag(value: unknown, name: string): boolean {
+  if (value === undefined || value === "" || value === false) return false;
+  if (value === true) return true;
+  if (value === "1" || value === "true") return true;
+  if (value === "0" || value === "false") return false;
+  throw new ConfigError(
+    `--${name} must be on or off (1/0, true/false), not ${JSON.stringify(value)}`,
+  );
 }
 
 function integer(value: unknown, name: string, min = 1): number {

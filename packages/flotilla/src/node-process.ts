@@ -57,6 +57,8 @@ export async function startNodeProcess(
     nodeId: config.nodeId as never,
     connection: nc,
     logger: log,
+    snapshotChunkBytes: config.snapshotChunkBytes,
+    snapshotInlineBytesMax: config.snapshotInlineBytesMax,
   });
   const node = await FlotillaNode.start({
     nodeId: config.nodeId,
@@ -67,6 +69,7 @@ export async function startNodeProcess(
     electionTicks: config.electionTicks,
     leaderBalanceIntervalMs: config.leaderBalanceIntervalMs,
     snapshotEntriesThreshold: config.snapshotEntriesThreshold,
+    snapshotBytesThreshold: config.snapshotBytesThreshold,
     compactionTrailingEntries: config.compactionTrailingEntries,
   });
   const clients = new ClientService(nc, config.cluster, node, log);

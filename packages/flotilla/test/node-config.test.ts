@@ -48,8 +48,12 @@ describe("parseNodeConfig: defaults", () => {
       electionTicks: 10,
       leaderBalanceIntervalMs: 10_000,
       snapshotEntriesThreshold: 10_000,
+      snapshotBytesThreshold: 64 * 1024 * 1024,
+      snapshotChunkBytes: 256 * 1024,
+      snapshotInlineBytesMax: 64 * 1024,
       compactionTrailingEntries: 1000,
       logLevel: "info",
+      chaos: false,
     });
   });
 
@@ -83,6 +87,12 @@ describe("parseNodeConfig: flags", () => {
         "0",
         "--snapshot-entries",
         "500",
+        "--snapshot-bytes=4096",
+        "--snapshot-chunk-bytes",
+        "1024",
+        "--snapshot-inline-bytes",
+        "0",
+        "--chaos",
         "--compaction-trailing",
         "0",
         "--log-level",
@@ -106,6 +116,10 @@ describe("parseNodeConfig: flags", () => {
       electionTicks: 20,
       leaderBalanceIntervalMs: 0,
       snapshotEntriesThreshold: 500,
+      snapshotBytesThreshold: 4096,
+      snapshotChunkBytes: 1024,
+      snapshotInlineBytesMax: 0,
+      chaos: true,
       compactionTrailingEntries: 0,
       logLevel: "debug",
       kindsModule: "./kinds.js",
@@ -167,6 +181,9 @@ describe("parseNodeConfig: flags", () => {
       ["--election-ticks", "ten"],
       ["--rebalance-ms", "-1"],
       ["--snapshot-entries", "0"],
+      ["--snapshot-bytes", "0"],
+      ["--snapshot-chunk-bytes", "0"],
+      ["--snapshot-inline-bytes", "-1"],
       ["--compaction-trailing", "-5"],
     ] as const) {
       expect(configError(() => parseNodeConfig([...required, flag, value], {})).message).toContain(
@@ -188,6 +205,11 @@ describe("parseNodeConfig: environment", () => {
       FLOTILLA_NATS_TOKEN: "secret",
       FLOTILLA_GROUPS: "a:kv:n7; b:log:n7",
       FLOTILLA_SHARDS: "s:2:kv:n7",
+      FLOTILLA_SNAPSHOT_ENTRIES: "50",
+      FLOTILLA_SNAPSHOT_BYTES: "2048",
+      FLOTILLA_SNAPSHOT_CHUNK_BYTES: "512",
+      FLOTILLA_SNAPSHOT_INLINE_BYTES: "256",
+      FLOTILLA_CHAOS: "1",
     });
     expect(config).toMatchObject({
       nodeId: "n7",
@@ -196,8 +218,23 @@ describe("parseNodeConfig: environment", () => {
       nats: { servers: ["x:1", "y:2"], token: "secret" },
       durability: "relaxed",
       tickIntervalMs: 25,
+      snapshotEntriesThreshold: 50,
+      snapshotBytesThreshold: 2048,
+      snapshotChunkBytes: 512,
+      snapshotInlineBytesMax: 256,
+      chaos: true,
     });
     expect(config.groups.map((g) => g.groupId)).toEqual(["a", "b", "s-0", "s-1"]);
+  });
+
+  it("leaves chaos off unless switched on, and refuses a value that is not a switch", () => {
+    expect(parseNodeConfig(required, { FLOTILLA_CHAOS: "0" }).chaos).toBe(false);
+    expect(parseNodeConfig([...required, "--chaos=false"], { FLOTILLA_CHAOS: "1" }).chaos).toBe(
+      false,
+    );
+    expect(
+      configError(() => parseNodeConfig(required, { FLOTILLA_CHAOS: "yes" })).message,
+    ).toContain("--chaos");
   });
 
   it("lets a flag win over the environment", () => {
