@@ -11,6 +11,11 @@ export {
 } from "@flotilla/runtime";
 export { LmdbNodeStorage, type LmdbNodeStorageOptions } from "./lmdb-node-storage.js";
 export { LmdbGroupStorage } from "./lmdb-group-storage.js";
+export {
+  verifyNodeStorage,
+  type GroupVerification,
+  type StorageVerification,
+} from "./verify-node-storage.js";
 export { MemoryNodeStorage } from "./memory-node-storage.js";
 export { FORMAT_VERSION, SNAPSHOT_CHUNK_BYTES_MAX } from "./lmdb-layout.js";
 export { DEFAULT_MAP_SIZE_BYTES } from "./lmdb-environment.js";
