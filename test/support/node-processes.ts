@@ -166,6 +166,11 @@ export class NodeProcesses implements AsyncDisposable {
     return this.isRunning(nodeId) ? this.running.get(nodeId)?.child.pid : undefined;
   }
 
+  /** `nodeId`'s LMDB directory (`--data-dir`); open it only while the node is stopped. */
+  dataDir(nodeId: string): string {
+    return join(this.root, nodeId);
+  }
+
   /** The end of what `nodeId` logged (stdout and stderr, every run), for failure messages. */
   logTail(nodeId: string): string {
     return (this.logs.get(nodeId) ?? "").slice(-LOG_QUOTED_CHARS);
@@ -195,7 +200,7 @@ export class NodeProcesses implements AsyncDisposable {
       CLI,
       "node",
       ...["--node-id", nodeId, "--cluster", o.cluster],
-      ...["--nats", o.natsServers(nodeId).join(","), "--data-dir", join(this.root, nodeId)],
+      ...["--nats", o.natsServers(nodeId).join(","), "--data-dir", this.dataDir(nodeId)],
       ...["--shards", o.shards, "--log-level", o.logLevel ?? "warn"],
       ...["--tick-ms", String(o.tickMs ?? 50), "--election-ticks", String(o.electionTicks ?? 10)],
       ...(o.extraFlags?.(nodeId) ?? []),
