@@ -64,6 +64,12 @@ function handleAppendEntries(r: RaftState, m: AppendEntries): void {
     r.send({ ...answer, success: true, index: r.log.committed, hintIndex: 0, hintTerm: 0 });
     return;
   }
+  if (r.log.matchTerm(m.prevLogIndex, m.prevLogTerm)) {
+    const conflictIndex = r.log.findConflict(m.entries);
+    if (conflictIndex !== 0 && conflictIndex <= r.log.lastIndex()) {
+      r.withdrawAcknowledgementsFrom(conflictIndex);
+    }
+  }
   const lastNewIndex = r.log.maybeAppend(m.prevLogIndex, m.prevLogTerm, m.leaderCommit, m.entries);
   if (lastNewIndex !== undefined) {
     r.send({ ...answer, success: true, index: lastNewIndex, hintIndex: 0, hintTerm: 0 });
@@ -95,6 +101,8 @@ function handleInstallSnapshot(r: RaftState, m: InstallSnapshot): void {
     r.send({ ...answer, success: true, index: r.log.committed, hintIndex: 0, hintTerm: 0 });
     return;
   }
+  // The snapshot replaces the whole log: entries past its index are gone with it.
+  r.withdrawAcknowledgementsFrom(index + 1);
   r.log.restore(m.snapshot);
   r.membership = membership;
   r.send({ ...answer, success: true, index: r.log.lastIndex(), hintIndex: 0, hintTerm: 0 });

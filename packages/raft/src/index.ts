@@ -58,6 +58,7 @@ export { MemoryStorage } from "./memory-storage.js";
 export { contextKey } from "./read-only.js";
 export { SeededRandom, type RandomSource } from "./seeded-random.js";
 export { AssertionError, assert } from "./assert.js";
+export { StorageInconsistencyError } from "./storage-inconsistency-error.js";
 export {
   majorityCommitted,
   jointCommitted,

@@ -13,6 +13,7 @@ import type { ReadState } from "./ready.js";
 import { ReadOnlyQueue } from "./read-only.js";
 import { allMembers } from "./membership.js";
 import { assert } from "./assert.js";
+import { StorageInconsistencyError } from "./storage-inconsistency-error.js";
 
 /** A follower, possibly knowing its leader. */
 export interface FollowerRole {
@@ -66,6 +67,11 @@ export class RaftState {
   electionElapsed = 0;
   randomizedElectionTimeout = 0;
   messages: Message[] = [];
+  /**
+   * How many of `messages` the outstanding Ready handed out (0 when none is outstanding). Those
+   * are the host's now: only messages after them may still be withdrawn.
+   */
+  handedOutMessages = 0;
   readStates: ReadState[] = [];
 
   constructor(config: ResolvedRaftConfig) {
@@ -82,6 +88,11 @@ export class RaftState {
     this.membership = membership;
     this.log.commitTo(hardState.commitIndex);
     if (config.appliedIndex !== undefined) {
+      // A state machine ahead of its own log means the log lost entries it once held (and so
+      // may have acknowledged): fail-stop with a clear error instead of claiming them.
+      if (config.appliedIndex > this.log.lastIndex()) {
+        throw new StorageInconsistencyError(config.id, config.appliedIndex, this.log.lastIndex());
+      }
       // What the host applied was committed, even where the stored commit index (a hint the
       // host may write lazily) is older: a state machine snapshot can be ahead of it.
       this.log.commitTo(config.appliedIndex);
@@ -110,6 +121,26 @@ export class RaftState {
   send(message: Message): void {
     assert(message.to !== this.id, `a replica never messages itself (${message.type})`);
     this.messages.push(message);
+  }
+
+  /**
+   * The log is about to lose its entries from `fromIndex` on (a newer leader's conflicting
+   * entries, or a snapshot that replaces the log): withdraw every acknowledgement not yet handed
+   * out that claims an entry at or past it. Such an acknowledgement would reach the host in the
+   * same Ready as the truncation, whose write never holds the entry it claims, so it would be a
+   * promise about an entry this replica neither stores nor will store (simulator seed 7275).
+   * Withdrawing is always safe: to the leader it is a lost message. An acknowledgement already
+   * handed out was true when its Ready's write made the entry durable.
+   */
+  withdrawAcknowledgementsFrom(fromIndex: number): void {
+    const kept = this.messages.filter(
+      (message, position) =>
+        position < this.handedOutMessages ||
+        message.type !== "AppendEntriesResult" ||
+        !message.success ||
+        message.index < fromIndex,
+    );
+    if (kept.length !== this.messages.length) this.messages = kept;
   }
 
   /** Moves to `term`, clearing the vote when the term changes. */

@@ -279,6 +279,7 @@ export class Raft {
     const hardChanged = !hardStateEquals(hardState, this.previousHardState);
     const entries = [...r.log.unstable.entries];
     const snapshot = r.log.unstable.snapshot;
+    r.handedOutMessages = r.messages.length;
     return {
       softState: softStateEquals(softState, this.previousSoftState) ? undefined : softState,
       hardState: hardChanged ? hardState : undefined,
@@ -301,6 +302,7 @@ export class Raft {
     if (ready.softState !== undefined) this.previousSoftState = ready.softState;
     if (ready.hardState !== undefined) this.previousHardState = ready.hardState;
     r.messages.splice(0, ready.messages.length);
+    r.handedOutMessages = 0;
     r.readStates.splice(0, ready.readStates.length);
     if (ready.snapshot !== undefined) {
       const index = ready.snapshot.metadata.index;
@@ -319,6 +321,22 @@ export class Raft {
   /** Role, leader and term now: what `status()` says, without its cost (no progress copy). */
   softStatus(): SoftState {
     return this.softState();
+  }
+
+  /**
+   * The last index the host has reported stored through {@link advance}: stable storage holds
+   * this replica's entries up to it. Past it nothing in storage is vouched for — entries of a
+   * Ready not yet advanced may still be in flight (and may already be committed and applied),
+   * and a conflicting suffix may await its replacement. A host that serves entries from storage
+   * (catch-up pages, committed streams) serves none past it ("Serve only what you hold").
+   */
+  storedIndex(): number {
+    const log = this.r.log;
+    // An incoming snapshot not yet stored: storage still holds the old log, whose entries agree
+    // with the group's history only up to what was applied before it (a Ready with a snapshot
+    // applies after its write).
+    if (log.unstable.snapshot !== undefined) return Math.min(log.applied, log.storage.lastIndex());
+    return log.unstable.offset - 1;
   }
 
   /** The current configuration (voters, learners, joint): `status().membership` without a copy. */
