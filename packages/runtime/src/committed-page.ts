@@ -3,9 +3,12 @@
  * (`g.<groupId>.entries`): from `fromIndex`, a snapshot event first when the log is compacted
  * past it, then the application entries in order, up to a byte bound, and the index the page
  * covers through — no-op and configuration entries are skipped but covered, so a reader knows
- * nothing between `fromIndex` and `through` is missing.
+ * nothing between `fromIndex` and `through` is missing. A page never reaches past what this
+ * replica's storage holds (DESIGN.md, "Serve only what you hold"): since ADR 0009 a replica may
+ * apply committed entries while its own write of them is in flight, so the applied index alone
+ * can run ahead of storage — or over a conflicting suffix that write is about to replace.
  */
-import type { RaftStorage } from "@flotilla/raft";
+import { assert, type RaftStorage } from "@flotilla/raft";
 import type { CommittedEvent } from "./committed-feed.js";
 import { commandBytes } from "./sessions/command-envelope.js";
 import { decodeSnapshot } from "./sessions/snapshot-envelope.js";
@@ -18,13 +21,37 @@ export interface CommittedPage {
   readonly through: number;
 }
 
-/** Reads a page from `storage`, never past `appliedIndex`. */
+/** How far a page may read: the local applied index and the replica's stored index. */
+export interface PageBound {
+  /** The last index the local state machine applied. */
+  readonly appliedIndex: number;
+  /**
+   * The last index storage holds for this replica's log (`Raft.storedIndex()`): entries past it
+   * may be in flight, or be a conflicting suffix about to be replaced.
+   */
+  readonly storedIndex: number;
+}
+
+/**
+ * Reads a page from `storage`, never past `min(appliedIndex, storedIndex)`. While the replica's
+ * write of applied entries is in flight the page ends before them (`through` below the applied
+ * index); the reader asks again from `through + 1`.
+ *
+ * @throws {AssertionError} when `storedIndex` lies past storage's last index (a host that
+ *   reported a write stored before storage could return it).
+ */
 export function readCommittedPage(
   storage: RaftStorage,
-  appliedIndex: number,
+  bound: PageBound,
   fromIndex: number,
   maxBytes: number,
 ): CommittedPage {
+  const lastIndex = storage.lastIndex();
+  assert(
+    bound.storedIndex <= lastIndex,
+    `stored index ${bound.storedIndex} past the last index ${lastIndex} storage returns`,
+  );
+  const readable = Math.min(bound.appliedIndex, bound.storedIndex);
   const events: CommittedEvent[] = [];
   let next = Math.max(1, fromIndex);
   if (next < storage.firstIndex()) {
@@ -33,8 +60,8 @@ export function readCommittedPage(
     events.push({ type: "snapshot", index, term, data: decodeSnapshot(snapshot.data).state });
     next = index + 1;
   }
-  if (next <= appliedIndex) {
-    for (const entry of storage.entries(next, appliedIndex + 1, maxBytes)) {
+  if (next <= readable) {
+    for (const entry of storage.entries(next, readable + 1, maxBytes)) {
       if (entry.type === "normal") {
         events.push({
           type: "entry",

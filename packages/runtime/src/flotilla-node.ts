@@ -173,15 +173,17 @@ export class FlotillaNode {
 
   /**
    * A page of `groupId`'s committed history from `fromIndex` (a snapshot event first when the
-   * log is compacted past it), up to `maxBytes` of entries and never past the local applied
-   * index; see committed-page.ts.
+   * log is compacted past it), up to `maxBytes` of entries, never past the local applied index
+   * nor past what this replica's storage holds (an applied entry whose local write is still in
+   * flight waits for the next page); see committed-page.ts.
    *
    * @throws {GroupNotFoundError} when the group is not hosted here.
    */
   readCommitted(groupId: string, fromIndex: number, maxBytes: number): CommittedPage {
     const replica = this.replicas.get(groupId);
     if (replica === undefined) throw new GroupNotFoundError(groupId);
-    return readCommittedPage(replica.storage, replica.appliedIndex(), fromIndex, maxBytes);
+    const bound = { appliedIndex: replica.appliedIndex(), storedIndex: replica.raft.storedIndex() };
+    return readCommittedPage(replica.storage, bound, fromIndex, maxBytes);
   }
 
   /** Round counters, and how many replicas sleep. */

@@ -18,7 +18,7 @@ export {
 } from "./node-storage.js";
 export type { Group, RequestOptions } from "./group.js";
 export type { AppliedBatch, LeaderInfo, ReplicaStatus } from "./replica.js";
-export { readCommittedPage, type CommittedPage } from "./committed-page.js";
+export { readCommittedPage, type CommittedPage, type PageBound } from "./committed-page.js";
 export {
   planLeaderTransfers,
   type LeadershipView,
