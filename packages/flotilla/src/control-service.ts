@@ -13,7 +13,9 @@
  * - `create-group` with `groupId`, `kind`, `members` → hosts the group here (send it to every
  *   member; a node joining an existing group is created with the current voters and then added
  *   as a learner by the leader);
- * - `delete-group` with `groupId` → stops hosting it here and deletes its data.
+ * - `delete-group` with `groupId` → stops hosting it here and deletes its data;
+ * - `faults` with `rules` (and an optional `seed`) → replaces the chaos rules on this node's
+ *   outgoing Raft traffic (chaos-transport.ts); refused unless the node runs with `--chaos`.
  *
  * Unknown ops and bad input get a typed error reply. Who may publish here is a NATS permission
  * (docs/security.md): operators, not clients.
@@ -37,6 +39,7 @@ import type { GroupSpec } from "./node-config.js";
 import { replySafely } from "./reply-safely.js";
 import { stateDigest } from "./state-digest.js";
 import { statusPage } from "./status-page.js";
+import { parseFaultRules, parseFaultSeed, type FaultRule } from "./chaos-transport.js";
 import type { AnyStateMachine } from "./kinds/state-machine-kinds.js";
 
 /** What the control service reads besides the node. */
@@ -50,6 +53,8 @@ export interface ControlContext {
   readonly createGroup: (spec: GroupSpec) => Promise<void>;
   /** Stops hosting a group here (and forgets it). */
   readonly deleteGroup: (groupId: string) => Promise<void>;
+  /** Replaces the chaos fault rules; undefined when the node runs without `--chaos`. */
+  readonly setFaults?: (rules: readonly FaultRule[], seed: number | undefined) => void;
 }
 
 /** How long a membership change waits for the previous one to apply. */
@@ -147,6 +152,15 @@ export class ControlService {
       case "delete-group":
         await this.context.deleteGroup(stringField(request, "groupId"));
         return { deleted: true };
+      case "faults": {
+        const { setFaults } = this.context;
+        if (setFaults === undefined) {
+          throw new BadRequestError("faults: this node runs without --chaos (FLOTILLA_CHAOS=1)");
+        }
+        const rules = parseFaultRules(request["rules"]);
+        setFaults(rules, parseFaultSeed(request["seed"]));
+        return { rules: rules.length };
+      }
       default:
         throw new BadRequestError(`unknown op ${String(request["op"])}`);
     }

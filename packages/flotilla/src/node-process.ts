@@ -17,6 +17,7 @@ import { pino, type Logger } from "pino";
 import { BadRequestError, FlotillaNode } from "@flotilla/runtime";
 import { LmdbNodeStorage } from "@flotilla/storage-lmdb";
 import { NatsTransport } from "@flotilla/transport-nats";
+import { ChaosTransport } from "./chaos-transport.js";
 import { ClientService } from "./client-service.js";
 import { ControlService } from "./control-service.js";
 import { readHostedGroups, writeHostedGroups } from "./hosted-groups.js";
@@ -60,10 +61,13 @@ export async function startNodeProcess(
     snapshotChunkBytes: config.snapshotChunkBytes,
     snapshotInlineBytesMax: config.snapshotInlineBytesMax,
   });
+  // The fault hook exists only with --chaos; without it the runtime sends straight to NATS.
+  const chaos = config.chaos ? new ChaosTransport(transport) : undefined;
+  if (chaos !== undefined) log.warn("chaos fault hook installed (--chaos): for testing only");
   const node = await FlotillaNode.start({
     nodeId: config.nodeId,
     storage,
-    transport,
+    transport: chaos ?? transport,
     logger,
     tickIntervalMs: config.tickIntervalMs,
     electionTicks: config.electionTicks,
@@ -94,7 +98,11 @@ export async function startNodeProcess(
     {
       node,
       stateMachines,
-      stats: () => ({ clientService: clients.stats, transport: transport.stats() }),
+      stats: () => ({
+        clientService: clients.stats,
+        transport: transport.stats(),
+        ...(chaos === undefined ? {} : { chaos: chaos.stats() }),
+      }),
       createGroup: async (spec) => {
         if (stateMachines.has(spec.groupId)) return;
         await hostGroup(spec);
@@ -109,6 +117,14 @@ export async function startNodeProcess(
         if (at >= 0) groups.splice(at, 1);
         await writeHostedGroups(storage, groups);
       },
+      ...(chaos === undefined
+        ? {}
+        : {
+            setFaults: (rules, seed) => {
+              chaos.setRules(rules, seed);
+              log.warn({ rules, seed }, "chaos fault rules set");
+            },
+          }),
     },
     log,
   );
@@ -124,6 +140,7 @@ export async function startNodeProcess(
         control.close();
         clients.close();
         await node.stop();
+        chaos?.close();
         await transport.close();
         await nc.drain().catch(() => undefined);
         log.info("node stopped");
