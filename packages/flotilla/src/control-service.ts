@@ -17,8 +17,10 @@
  * - `faults` with `rules` (and an optional `seed`) → replaces the chaos rules on this node's
  *   outgoing Raft traffic (chaos-transport.ts); refused unless the node runs with `--chaos`.
  *
- * Unknown ops and bad input get a typed error reply. Who may publish here is a NATS permission
- * (docs/security.md): operators, not clients.
+ * Unknown ops and bad input get a typed error reply. Every refusal is counted (`stats.control`
+ * in `status`) and logged at most once a second per error code, without a stack for bad input
+ * (refusal-log.ts), so garbage on this subject cannot flood the log. Who may publish here is a
+ * NATS permission (docs/security.md): operators, not clients.
  */
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Logger } from "pino";
@@ -36,6 +38,7 @@ import {
 } from "@flotilla/runtime";
 import type { NodeChange, NodeId } from "@flotilla/raft";
 import type { GroupSpec } from "./node-config.js";
+import { RefusalLog } from "./refusal-log.js";
 import { replySafely } from "./reply-safely.js";
 import { stateDigest } from "./state-digest.js";
 import { statusPage } from "./status-page.js";
@@ -63,6 +66,8 @@ const MEMBERSHIP_RETRY_MS = 10_000;
 /** Answers operator requests addressed to this node. */
 export class ControlService {
   private readonly subscription: Subscription;
+  private readonly refusals: RefusalLog;
+  private requests = 0;
 
   constructor(
     nc: NatsConnection,
@@ -70,6 +75,7 @@ export class ControlService {
     private readonly context: ControlContext,
     private readonly logger: Logger,
   ) {
+    this.refusals = new RefusalLog(logger, { message: "control request refused" });
     const subject = new ClientSubjects(cluster).control(context.node.nodeId);
     this.subscription = nc.subscribe(subject, {
       callback: (error, msg) => {
@@ -82,14 +88,21 @@ export class ControlService {
     this.subscription.unsubscribe();
   }
 
+  /** Requests answered and refusals counted since the node started. */
+  stats(): Record<string, unknown> {
+    return { requests: this.requests, ...this.refusals.stats() };
+  }
+
   private async handle(msg: Msg): Promise<void> {
+    this.requests++;
     let reply: unknown;
     try {
       const result = await this.perform(decodeControlRequest(msg.data));
       reply = { v: CLIENT_PROTOCOL_VERSION, ok: true, result };
     } catch (error) {
-      this.logger.info({ err: error, subject: msg.subject }, "control request refused");
-      reply = { v: CLIENT_PROTOCOL_VERSION, ok: false, error: errorToWire(error) };
+      const wire = errorToWire(error);
+      this.refusals.refused(wire.code, error, { subject: msg.subject });
+      reply = { v: CLIENT_PROTOCOL_VERSION, ok: false, error: wire };
     }
     replySafely(msg, reply, this.logger);
   }
@@ -105,7 +118,7 @@ export class ControlService {
             () => node.status(),
             (groupId) => node.groupStatus(groupId),
           ),
-          stats: { ...node.stats(), ...this.context.stats() },
+          stats: { ...node.stats(), ...this.context.stats(), control: this.stats() },
         };
       case "transfer-leader": {
         const groupId = stringField(request, "groupId");
