@@ -4,6 +4,7 @@
  * proposer per group that batches and retries.
  */
 import { connect, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
+import { ClientLifecycle } from "./client-lifecycle.js";
 import { ClientSubjects, checkId } from "./client-subjects.js";
 import { GroupProposer } from "./group-proposer.js";
 import { RemoteGroup } from "./remote-group.js";
@@ -48,6 +49,7 @@ export class FlotillaClient {
   private readonly subjects: ClientSubjects;
   private readonly sequence = new SessionSequence();
   private readonly groups = new Map<string, RemoteGroup>();
+  private readonly lifecycle = new ClientLifecycle();
 
   private constructor(
     readonly nc: NatsConnection,
@@ -87,6 +89,7 @@ export class FlotillaClient {
         this.clientId,
         this.sequence,
         limits,
+        this.lifecycle,
       );
       group = new RemoteGroup(
         groupId,
@@ -98,6 +101,7 @@ export class FlotillaClient {
           attemptTimeoutMs: limits.attemptTimeoutMs,
         },
         { live: this.subjects.committed(groupId), entries: this.subjects.entries(groupId) },
+        this.lifecycle,
       );
       this.groups.set(groupId, group);
     }
@@ -127,9 +131,20 @@ export class FlotillaClient {
     };
   }
 
-  /** Closes the connection if the client opened it. */
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.lifecycle.closed;
+  }
+
+  /**
+   * Closes the client: every pending proposal and read rejects, and every `committed$` stream
+   * errors, with `ClosedConnectionError` — at once, before the connection closes — and so does
+   * every call made afterwards. Then closes the connection if the client opened it (one it was
+   * given stays open). Idempotent.
+   */
   async close(): Promise<void> {
-    if (this.ownsConnection) await this.nc.close();
+    this.lifecycle.close();
+    if (this.ownsConnection && !this.nc.isClosed()) await this.nc.close();
   }
 }
 

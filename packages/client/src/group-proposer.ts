@@ -13,6 +13,8 @@ import {
   proposeOutcomes,
   wireError,
 } from "./client-wire.js";
+import { AbortFanOut } from "./abort-fan-out.js";
+import { closedConnectionError, type ClientLifecycle } from "./client-lifecycle.js";
 import { backoffMs, isRetriableCode, isRetriableNatsError } from "./retry-policy.js";
 import type { SessionSequence } from "./session-sequence.js";
 import { errorFromWire, type WireError } from "./wire-errors.js";
@@ -48,11 +50,24 @@ interface QueuedCommand {
   settled: boolean;
   /** Rejects the command at its deadline, wherever it waits (queue, request, backoff). */
   timer: NodeJS.Timeout | undefined;
+  /** The backoff before the next attempt, while one runs. */
+  retryTimer: NodeJS.Timeout | undefined;
+  /** Removes the listener on the caller's signal (every settle calls it: no listener per call). */
+  releaseSignal: (() => void) | undefined;
 }
 
-/** The proposer of one group. */
+/**
+ * The proposer of one group. Every command it accepts settles exactly once: with its result,
+ * a final error, `ProposalTimeoutError` at its deadline, the signal's reason, or
+ * `ClosedConnectionError` when the client closes — and settling releases its timers and its
+ * signal listener.
+ */
 export class GroupProposer {
   private readonly queue: QueuedCommand[] = [];
+  /** Every command not yet settled, wherever it waits (queue, request, backoff). */
+  private readonly pending = new Set<QueuedCommand>();
+  /** One listener per caller's signal, not one per command. */
+  private readonly aborts = new AbortFanOut();
   private inFlight = 0;
   private flushScheduled = false;
 
@@ -63,10 +78,24 @@ export class GroupProposer {
     private readonly clientId: string,
     private readonly sequence: SessionSequence,
     private readonly limits: ProposerLimits,
-  ) {}
+    private readonly lifecycle: ClientLifecycle,
+  ) {
+    // A proposer lives as long as its client: one listener each, never released.
+    lifecycle.onClose(() => this.closeAll());
+  }
 
-  /** Proposes an encoded command; resolves with the state machine's (decoded) result. */
+  /** The commands not yet settled (tests check that nothing is left behind). */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * Proposes an encoded command; resolves with the state machine's (decoded) result. Rejects
+   * with `ClosedConnectionError` when the client is closed, or closes before an answer.
+   */
   propose(command: Uint8Array, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+    if (this.lifecycle.closed) return Promise.reject(closedConnectionError());
+    if (signal?.aborted === true) return Promise.reject(asError(signal.reason));
     return new Promise((resolve, reject) => {
       const seq = this.sequence.next();
       const queued: QueuedCommand = {
@@ -75,25 +104,21 @@ export class GroupProposer {
         deadline: Date.now() + timeoutMs,
         timeoutMs,
         resolve: (result) => this.settle(queued, () => resolve(result)),
-        reject: (error) =>
-          this.settle(queued, () =>
-            reject(error instanceof Error ? error : new Error(String(error))),
-          ),
+        reject: (error) => this.settle(queued, () => reject(asError(error))),
         attempts: 0,
         settled: false,
         timer: undefined,
+        retryTimer: undefined,
+        releaseSignal: undefined,
       };
+      this.pending.add(queued);
       queued.timer = setTimeout(
         () => queued.reject(new ProposalTimeoutError(this.groupId, timeoutMs)),
         timeoutMs,
       );
       queued.timer.unref();
       if (signal !== undefined) {
-        if (signal.aborted) {
-          queued.reject(signal.reason);
-          return;
-        }
-        signal.addEventListener("abort", () => queued.reject(signal.reason), { once: true });
+        queued.releaseSignal = this.aborts.add(signal, () => queued.reject(signal.reason));
       }
       this.enqueue(queued);
     });
@@ -102,9 +127,22 @@ export class GroupProposer {
   private settle(queued: QueuedCommand, finish: () => void): void {
     if (queued.settled) return;
     queued.settled = true;
+    this.pending.delete(queued);
     clearTimeout(queued.timer);
+    clearTimeout(queued.retryTimer);
+    queued.releaseSignal?.();
+    queued.releaseSignal = undefined;
     this.sequence.answered(queued.seq);
     finish();
+  }
+
+  /**
+   * The client closed: every command still pending rejects now, wherever it waits. A request
+   * in flight is not waited for — its answer, if one comes, finds its commands settled.
+   */
+  private closeAll(): void {
+    this.queue.length = 0;
+    for (const queued of [...this.pending]) queued.reject(closedConnectionError());
   }
 
   private enqueue(queued: QueuedCommand): void {
@@ -113,7 +151,7 @@ export class GroupProposer {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled) return;
+    if (this.flushScheduled || this.lifecycle.closed) return;
     this.flushScheduled = true;
     // Commands proposed in the same tick share a request.
     setImmediate(() => {
@@ -123,8 +161,13 @@ export class GroupProposer {
   }
 
   private flush(): void {
-    while (this.queue.length > 0 && this.inFlight < this.limits.requestsInFlightMax) {
+    while (
+      !this.lifecycle.closed &&
+      this.queue.length > 0 &&
+      this.inFlight < this.limits.requestsInFlightMax
+    ) {
       const batch = this.nextBatch();
+      // `send` settles every command of its batch and never rejects (its own catch-all below).
       if (batch.length > 0) void this.send(batch);
     }
   }
@@ -154,18 +197,18 @@ export class GroupProposer {
 
   private async send(batch: QueuedCommand[]): Promise<void> {
     this.inFlight++;
-    const now = Date.now();
-    const timeout = Math.max(
-      1,
-      Math.min(this.limits.attemptTimeoutMs, Math.max(...batch.map((q) => q.deadline - now))),
-    );
-    const request = encodeWire({
-      v: CLIENT_PROTOCOL_VERSION,
-      client: this.clientId,
-      respondedTo: this.sequence.respondedTo,
-      commands: batch.map(({ seq, command }) => ({ seq, command })),
-    });
     try {
+      const now = Date.now();
+      const timeout = Math.max(
+        1,
+        Math.min(this.limits.attemptTimeoutMs, Math.max(...batch.map((q) => q.deadline - now))),
+      );
+      const request = encodeWire({
+        v: CLIENT_PROTOCOL_VERSION,
+        client: this.clientId,
+        respondedTo: this.sequence.respondedTo,
+        commands: batch.map(({ seq, command }) => ({ seq, command })),
+      });
       const reply = decodeReply((await this.nc.request(this.subject, request, { timeout })).data);
       if ("error" in reply) {
         const error = wireError(reply["error"]);
@@ -185,7 +228,19 @@ export class GroupProposer {
       }
     } finally {
       this.inFlight--;
+      this.flushSafely(batch);
+    }
+  }
+
+  /**
+   * `flush` from a request's end. Nothing in it is expected to throw; if something does, the
+   * commands it concerns reject rather than `send` rejecting with no one to hear it.
+   */
+  private flushSafely(batch: readonly QueuedCommand[]): void {
+    try {
       this.flush();
+    } catch (error) {
+      for (const queued of [...batch, ...this.queue.splice(0)]) queued.reject(error);
     }
   }
 
@@ -196,13 +251,23 @@ export class GroupProposer {
 
   private retry(queued: QueuedCommand): void {
     if (queued.settled) return;
+    if (this.lifecycle.closed) {
+      queued.reject(closedConnectionError());
+      return;
+    }
     const waitMs = backoffMs(queued.attempts++);
     if (Date.now() + waitMs >= queued.deadline) {
       queued.reject(new ProposalTimeoutError(this.groupId, queued.timeoutMs));
       return;
     }
-    setTimeout(() => {
+    queued.retryTimer = setTimeout(() => {
+      queued.retryTimer = undefined;
       if (!queued.settled) this.enqueue(queued);
     }, waitMs);
   }
+}
+
+/** A rejection reason as an `Error` (a signal may abort with anything). */
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
 }

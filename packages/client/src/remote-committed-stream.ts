@@ -9,7 +9,9 @@
  * cover; then follow live. Every message says which range (after, through] it covers, so a lost
  * or missed message shows as a gap (`after` beyond the cursor) and is filled from history, and
  * overlaps (a new leader republishing) are skipped by index. Requests meeting no leader retry
- * with backoff for as long as the subscription lives.
+ * with backoff for as long as the subscription lives. The stream errors with
+ * `ClosedConnectionError` when its client closes or its NATS subscription ends underneath it
+ * (the connection closed), whether catching up or following live.
  */
 import { Observable } from "rxjs";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
@@ -23,6 +25,8 @@ import {
   wireError,
   type CommittedRange,
 } from "./client-wire.js";
+import { closedConnectionError, type ClientLifecycle } from "./client-lifecycle.js";
+import { Interruption } from "./interruption.js";
 import { backoffMs, isRetriableCode, isRetriableNatsError } from "./retry-policy.js";
 import { errorFromWire } from "./wire-errors.js";
 
@@ -49,8 +53,16 @@ export function remoteCommitted$(
   subjects: CommittedSubjects,
   options: RemoteCommittedOptions,
   attemptTimeoutMs: number,
+  lifecycle: ClientLifecycle,
 ): Observable<CommittedEvent> {
   return new Observable<CommittedEvent>((subscriber) => {
+    if (lifecycle.closed) {
+      subscriber.error(closedConnectionError());
+      return undefined;
+    }
+    // Ends the requests and backoffs of this subscription at teardown (and at close).
+    const teardown = new AbortController();
+    const interruption = new Interruption(lifecycle, teardown.signal);
     let cursor = Math.max(1, options.fromIndex ?? 1) - 1;
     const held: CommittedRange[] = [];
     const bufferMax = options.bufferMax ?? 8192;
@@ -89,14 +101,16 @@ export function remoteCommitted$(
     /** One history page from the cursor, or undefined after a failure worth retrying. */
     const requestPage = async (): Promise<CommittedRange | undefined> => {
       try {
-        const message = await nc.request(
-          subjects.entries,
-          encodeWire({
-            v: CLIENT_PROTOCOL_VERSION,
-            fromIndex: cursor + 1,
-            maxBytes: options.pageBytes ?? 256 * 1024,
-          }),
-          { timeout: attemptTimeoutMs },
+        const message = await interruption.race(
+          nc.request(
+            subjects.entries,
+            encodeWire({
+              v: CLIENT_PROTOCOL_VERSION,
+              fromIndex: cursor + 1,
+              maxBytes: options.pageBytes ?? 256 * 1024,
+            }),
+            { timeout: attemptTimeoutMs },
+          ),
         );
         const reply = decodeReply(message.data);
         if (reply["ok"] === true) return committedRange(reply["result"]);
@@ -104,6 +118,7 @@ export function remoteCommitted$(
         if (isRetriableCode(error.code)) return undefined;
         throw errorFromWire({ groupId, ...error });
       } catch (error) {
+        interruption.throwIfInterrupted();
         if (isRetriableNatsError(error)) return undefined;
         throw error;
       }
@@ -115,7 +130,7 @@ export function remoteCommitted$(
       while (!closed) {
         const page = await requestPage();
         if (page === undefined) {
-          await sleep(backoffMs(attempt++, 20, 1000));
+          await interruption.sleep(backoffMs(attempt++, 20, 1000));
           continue;
         }
         const progressed = page.through > cursor;
@@ -127,7 +142,7 @@ export function remoteCommitted$(
           return; // as far as the leader has applied, and live messages continue from here
         } else {
           // The answering leader has not applied what was published yet: ask again shortly.
-          await sleep(backoffMs(attempt++, 20, 1000));
+          await interruption.sleep(backoffMs(attempt++, 20, 1000));
         }
       }
     };
@@ -142,10 +157,18 @@ export function remoteCommitted$(
         },
         (error: unknown) => {
           fetching = false;
-          if (!closed) subscriber.error(error);
+          fail(error);
         },
       );
     };
+
+    /** Ends the stream for good with `error` (once; later causes are ignored). */
+    const fail = (error: unknown): void => {
+      if (closed) return;
+      closed = true;
+      subscriber.error(error);
+    };
+    const releaseClose = lifecycle.onClose(() => fail(closedConnectionError()));
 
     let live: Subscription | undefined;
     try {
@@ -162,25 +185,31 @@ export function remoteCommitted$(
           }
           held.push(range);
           if (held.length > bufferMax) {
-            closed = true;
-            subscriber.error(new SubscriberLagError(groupId, cursor));
+            fail(new SubscriberLagError(groupId, cursor));
             return;
           }
           if (!fetching && !drainHeld()) start();
         },
       });
     } catch (error) {
-      subscriber.error(error);
+      releaseClose();
+      interruption.dispose();
+      fail(error);
       return undefined;
     }
+    // The subscription ends without our asking only when the connection closes (or the server
+    // refuses it): a stream following live would otherwise wait forever.
+    live.closed.then(
+      (error) => fail(error ?? closedConnectionError()),
+      (error: unknown) => fail(error),
+    );
     start();
     return () => {
       closed = true;
+      releaseClose();
+      teardown.abort();
+      interruption.dispose();
       live?.unsubscribe();
     };
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -7,6 +7,8 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { ProposalTimeoutError } from "@flotilla/runtime";
 import { CLIENT_PROTOCOL_VERSION, decodeReply, encodeWire, wireError } from "./client-wire.js";
 import type { GroupProposer } from "./group-proposer.js";
+import { closedConnectionError, type ClientLifecycle } from "./client-lifecycle.js";
+import { Interruption } from "./interruption.js";
 import { backoffMs, isRetriableCode, isRetriableNatsError } from "./retry-policy.js";
 import { errorFromWire } from "./wire-errors.js";
 import type { Observable } from "rxjs";
@@ -46,13 +48,15 @@ export class RemoteGroup<
     private readonly proposer: GroupProposer,
     private readonly defaults: { readonly timeoutMs: number; readonly attemptTimeoutMs: number },
     private readonly committedSubjects: CommittedSubjects,
+    private readonly lifecycle: ClientLifecycle,
   ) {}
 
   /**
    * The group's committed application entries from `fromIndex`, in order, once each (a
    * `snapshot` event first when the log is compacted past `fromIndex`), then live — the same
    * contract as a local `committed$`, across leader changes and reconnections. Errors with
-   * `SubscriberLagError` past its buffer (resume from the last index seen).
+   * `SubscriberLagError` past its buffer (resume from the last index seen), and with
+   * `ClosedConnectionError` when the client closes (at once for a subscription made after).
    */
   committed$(options: RemoteCommittedOptions = {}): Observable<CommittedEvent> {
     return remoteCommitted$(
@@ -61,6 +65,7 @@ export class RemoteGroup<
       this.committedSubjects,
       options,
       this.defaults.attemptTimeoutMs,
+      this.lifecycle,
     );
   }
 
@@ -69,7 +74,7 @@ export class RemoteGroup<
    * machine's result once applied there. Retried with backoff through elections within the
    * timeout, and applied once however often it is retried. Rejects with `CommandFailedError`
    * (the state machine refused it), `TooLargeError`, `ProposalTimeoutError` (it may still
-   * apply), or the signal's reason.
+   * apply), the signal's reason, or `ClosedConnectionError` (the client closed).
    */
   propose(command: Command, options: RemoteRequestOptions = {}): Promise<Result> {
     return this.proposer.propose(
@@ -79,27 +84,52 @@ export class RemoteGroup<
     ) as Promise<Result>;
   }
 
-  /** A linearizable query, answered by the leader's state machine once its read index applied. */
+  /**
+   * A linearizable query, answered by the leader's state machine once its read index applied.
+   * Rejects with `ProposalTimeoutError`, the signal's reason (at once, even mid-request), or
+   * `ClosedConnectionError` (the client closed); no timer or listener outlives the call.
+   */
   async read(query: Query, options: RemoteRequestOptions = {}): Promise<QueryResult> {
-    const timeoutMs = options.timeoutMs ?? this.defaults.timeoutMs;
+    if (this.lifecycle.closed) throw closedConnectionError();
+    const interruption = new Interruption(this.lifecycle, options.signal);
+    try {
+      return await this.readAttempts(
+        query,
+        options.timeoutMs ?? this.defaults.timeoutMs,
+        interruption,
+      );
+    } finally {
+      interruption.dispose();
+    }
+  }
+
+  private async readAttempts(
+    query: Query,
+    timeoutMs: number,
+    interruption: Interruption,
+  ): Promise<QueryResult> {
     const deadline = Date.now() + timeoutMs;
     const request = encodeWire({ v: CLIENT_PROTOCOL_VERSION, query });
     for (let attempt = 0; ; attempt++) {
-      options.signal?.throwIfAborted();
+      interruption.throwIfInterrupted();
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new ProposalTimeoutError(this.groupId, timeoutMs);
       try {
-        const message = await this.nc.request(this.readSubject, request, {
-          timeout: Math.min(remaining, this.defaults.attemptTimeoutMs),
-        });
+        const message = await interruption.race(
+          this.nc.request(this.readSubject, request, {
+            timeout: Math.min(remaining, this.defaults.attemptTimeoutMs),
+          }),
+        );
         const reply = decodeReply(message.data);
         if (reply["ok"] === true) return reply["result"] as QueryResult;
         const error = wireError(reply["error"]);
         if (!isRetriableCode(error.code)) throw errorFromWire({ groupId: this.groupId, ...error });
       } catch (error) {
+        // An interruption is final, whatever its reason looks like.
+        interruption.throwIfInterrupted();
         if (!isRetriableNatsError(error)) throw error;
       }
-      await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt)));
+      await interruption.sleep(backoffMs(attempt));
     }
   }
 }

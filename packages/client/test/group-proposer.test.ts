@@ -6,66 +6,18 @@
  * rises as answers come back.
  */
 import { describe, expect, it, vi } from "vitest";
-import { errors as natsErrors, type Msg, type NatsConnection } from "@nats-io/transport-node";
+import { errors as natsErrors } from "@nats-io/transport-node";
 import {
   BadRequestError,
   CommandFailedError,
   ProposalTimeoutError,
   isProposalTimeoutError,
 } from "@flotilla/runtime";
-import { decodeProposeRequest, encodeWire, type ProposeRequest } from "../src/client-wire.js";
+import { encodeWire } from "../src/client-wire.js";
+import { ClientLifecycle } from "../src/client-lifecycle.js";
 import { GroupProposer, type ProposerLimits } from "../src/group-proposer.js";
 import { SessionSequence } from "../src/session-sequence.js";
-
-/** One request the fake received, answered by the test. */
-interface PendingRequest {
-  readonly subject: string;
-  readonly request: ProposeRequest;
-  readonly timeoutMs: number;
-  answer(reply: unknown): void;
-  fail(error: Error): void;
-}
-
-/** A NatsConnection with only `request`: every request waits for the test to answer it. */
-class FakeNats {
-  readonly received: PendingRequest[] = [];
-  readonly open: PendingRequest[] = [];
-  inFlightMax = 0;
-
-  readonly connection = {
-    request: (subject: string, data: Uint8Array, options?: { timeout?: number }) =>
-      new Promise<Msg>((resolve, reject) => {
-        const pending: PendingRequest = {
-          subject,
-          request: decodeProposeRequest(data),
-          timeoutMs: options?.timeout ?? 0,
-          answer: (reply) => {
-            this.close(pending);
-            resolve({ data: encodeWire(reply) } as Msg);
-          },
-          fail: (error) => {
-            this.close(pending);
-            reject(error);
-          },
-        };
-        this.received.push(pending);
-        this.open.push(pending);
-        this.inFlightMax = Math.max(this.inFlightMax, this.open.length);
-      }),
-  } as unknown as NatsConnection;
-
-  /** Waits until `count` requests have been received in all. */
-  async receivedCount(count: number): Promise<void> {
-    await vi.waitFor(() => expect(this.received.length).toBeGreaterThanOrEqual(count), {
-      timeout: 2000,
-      interval: 2,
-    });
-  }
-
-  private close(pending: PendingRequest): void {
-    this.open.splice(this.open.indexOf(pending), 1);
-  }
-}
+import { FakeNats } from "./fake-nats.js";
 
 const limits: ProposerLimits = {
   commandsPerRequestMax: 256,
@@ -78,9 +30,11 @@ function setup(overrides: Partial<ProposerLimits> = {}): {
   nats: FakeNats;
   proposer: GroupProposer;
   sequence: SessionSequence;
+  lifecycle: ClientLifecycle;
 } {
   const nats = new FakeNats();
   const sequence = new SessionSequence();
+  const lifecycle = new ClientLifecycle();
   const proposer = new GroupProposer(
     nats.connection,
     "flotilla.test.g.g1.propose",
@@ -88,8 +42,9 @@ function setup(overrides: Partial<ProposerLimits> = {}): {
     "c1",
     sequence,
     { ...limits, ...overrides },
+    lifecycle,
   );
-  return { nats, proposer, sequence };
+  return { nats, proposer, sequence, lifecycle };
 }
 
 const command = (n: number): Uint8Array => encodeWire({ n });
