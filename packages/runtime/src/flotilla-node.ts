@@ -21,6 +21,7 @@ import type { TimerHandle } from "./clock.js";
 import { InvalidIdError, GroupNotFoundError, StoppedError } from "./errors/errors.js";
 import { coldPropose } from "./cold-propose.js";
 import type { Group, RequestOptions } from "./group.js";
+import { leaseDurationMs } from "./leader-lease.js";
 import type { LeaderWork } from "./leader-workers.js";
 import {
   replicaSeed,
@@ -74,9 +75,6 @@ export interface NodeStats {
 
 const NO_PEERS: ReadonlySet<NodeId> = new Set();
 
-/** Ticks applied per round at most; more wait for the next round (time is not lost). */
-const TICKS_PER_ROUND_MAX = 4;
-
 /**
  * A Flotilla node hosting many groups.
  *
@@ -121,6 +119,10 @@ export class FlotillaNode {
   private readonly liveness: NodeLiveness;
   /** Ticks since start: paces liveness pings and the refresh of the peer set. */
   private tickCount = 0;
+  /** The clock reading ticks are counted from (see {@link ticksDue}). */
+  private readonly tickOriginMs: number;
+  /** Whole tick intervals since {@link tickOriginMs} already accounted for. */
+  private intervalsCounted = 0;
   /** Peers judged dead at the last check, joined for the log line on a change. */
   private deadPeers = "";
 
@@ -133,6 +135,7 @@ export class FlotillaNode {
       options.clock.now(),
     );
     this.unsubscribeTransport = options.transport.onBatch((batch) => this.receive(batch));
+    this.tickOriginMs = options.clock.now();
     this.timer = options.clock.setInterval(() => {
       this.pendingTicks++;
       this.kick();
@@ -271,6 +274,9 @@ export class FlotillaNode {
       committedBufferMax: this.options.committedBufferMax,
       deposedProposalGraceMs: this.options.deposedProposalGraceMs,
       logger: this.logger.child({ groupId }),
+      clock: this.options.clock,
+      leaseDurationMs: leaseDurationMs(this.options.electionTicks, this.options.tickIntervalMs),
+      onRoundWanted: (wanting) => this.touch(wanting),
       onLeadership: (from, softState) => this.leadershipChanged(from, softState),
       onApplied: (batch) => {
         if (this.appliedSubject.observed) this.appliedSubject.next(batch);
@@ -426,13 +432,17 @@ export class FlotillaNode {
   }
 
   /**
-   * Runs `work({ term, signal })` whenever this node's replica of `groupId` leads: started on
-   * becoming leader, its signal aborted as soon as it stops leading (the term is a fencing
-   * token). Unsubscribe to stop (aborting a running work).
+   * Runs `work({ term, signal, leaseValid, leaseExpiresAt })` whenever this node's replica of
+   * `groupId` leads: started on becoming leader, its signal aborted as soon as it stops leading
+   * (the term is a fencing token). The signal is aborted by a round, which a paused process
+   * runs only after it resumed; `leaseValid()` reads the clock, so call it right before each
+   * effect (ADR 0010). Unsubscribe to stop (aborting a running work).
    *
    * @throws {GroupNotFoundError} when the group is not hosted here.
    * @example
-   * node.leaderOnly("orders-7", async ({ term, signal }) => relayOutbox(term, signal));
+   * node.leaderOnly("orders-7", async ({ term, signal, leaseValid }) =>
+   *   relayOutbox(term, signal, leaseValid),
+   * );
    */
   leaderOnly(groupId: string, work: LeaderWork): Subscription {
     const replica = this.replicas.get(groupId);
@@ -562,8 +572,8 @@ export class FlotillaNode {
   private async round(): Promise<void> {
     this.counters.rounds++;
     const nowMs = this.options.clock.now();
-    const ticks = Math.min(this.pendingTicks, TICKS_PER_ROUND_MAX);
-    this.pendingTicks -= ticks;
+    const ticks = this.pendingTicks > 0 ? this.ticksDue(nowMs) : 0;
+    this.pendingTicks = 0;
     // Peers owed a liveness ping this round: those that get no Raft batch get an empty one.
     const pingPeers = ticks > 0 ? this.tickReplicas(ticks, nowMs) : NO_PEERS;
     const dirty = [...this.dirty];
@@ -572,7 +582,7 @@ export class FlotillaNode {
     const idle: Replica[] = [];
     for (const replica of dirty) {
       replica.drain();
-      if (replica.raft.hasReady()) readies.push({ replica, ready: replica.raft.ready() });
+      if (replica.raft.hasReady()) readies.push({ replica, ready: replica.takeReady() });
       else idle.push(replica);
     }
     if (readies.length === 0 && idle.every((replica) => !replica.hasCompaction())) {
@@ -600,6 +610,24 @@ export class FlotillaNode {
     this.counters.livenessPings += report.livenessPings;
     // `advance` may have produced more (a leader's own append counts now): look again.
     for (const { replica } of readies) this.dirty.add(replica);
+  }
+
+  /**
+   * How many ticks this round applies: the whole tick intervals the clock says passed since the
+   * last counted one, not how often the timer fired — a timer fires once after a process pause
+   * (or a long round) however long it was, and the cores must learn that the time passed (a
+   * leader's CheckQuorum steps down at its first round after a pause past the election timeout).
+   * At most `electionTicks`, past which more ticks change nothing Raft decides; the rest is
+   * dropped, not carried into later rounds: every tick due is applied before this round's
+   * inputs are drained, so a follower never counts time from before a leader's message as time
+   * since it (the leader lease relies on that; ADR 0010).
+   */
+  private ticksDue(nowMs: number): number {
+    const intervals = Math.floor((nowMs - this.tickOriginMs) / this.options.tickIntervalMs);
+    const due = intervals - this.intervalsCounted;
+    if (due <= 0) return 0;
+    this.intervalsCounted = intervals;
+    return Math.min(due, this.options.electionTicks);
   }
 
   /**

@@ -15,6 +15,7 @@ import {
   type NodeId,
   type Raft,
   type Ready,
+  type ReadState,
   type Role,
   type SoftState,
 } from "@flotilla/raft";
@@ -22,6 +23,8 @@ import type { GroupStorage, NodeStorage } from "./node-storage.js";
 import { CommittedFeed, type CommittedEvent } from "./committed-feed.js";
 import { MembershipChangeRefusedError, NotLeaderError, OverloadedError } from "./errors/errors.js";
 import { fnv1a32 } from "./fnv1a.js";
+import type { Clock } from "./clock.js";
+import { LeaderLease } from "./leader-lease.js";
 import { LeaderWorkers } from "./leader-workers.js";
 import { Mailbox } from "./mailbox.js";
 import type { Pending } from "./pending.js";
@@ -120,6 +123,12 @@ export interface ReplicaOptions {
   /** How long a deposed leader's proposals wait for a certain outcome before "unknown". */
   readonly deposedProposalGraceMs: number;
   readonly logger: Logger;
+  /** The node's clock: the lease is checked against it (ADR 0010). */
+  readonly clock: Clock;
+  /** How long a confirmed lease lasts (leader-lease.ts `leaseDurationMs`). */
+  readonly leaseDurationMs: number;
+  /** Asks the node for a round with this replica in it (its lease is wanted). */
+  readonly onRoundWanted: (replica: Replica) => void;
   readonly onLeadership: LeadershipListener;
   /** Called after each apply that moved the applied index (the node's `applied$`). */
   readonly onApplied?: (batch: AppliedBatch) => void;
@@ -148,6 +157,9 @@ export class Replica {
   private readonly proposals: ProposalBook;
   private readonly reads: ReadBook;
   private readonly snapshots: Snapshotter;
+  private readonly lease: LeaderLease;
+  /** A worker asked for the lease since the last round: probe even while asleep. */
+  private leaseWanted = false;
   /** Which session commands were applied, so a retried one applies once. */
   private readonly sessions = new SessionTable();
   /** While leading: session commands in the log, not yet applied (a retry waits for them). */
@@ -190,7 +202,11 @@ export class Replica {
     this.mailbox = new Mailbox(options.mailboxMessagesMax);
     this.proposals = new ProposalBook(options.groupId);
     this.reads = new ReadBook(options.groupId);
-    this.workers = new LeaderWorkers(options.logger);
+    this.lease = new LeaderLease(options.clock, options.leaseDurationMs);
+    this.workers = new LeaderWorkers(options.logger, {
+      valid: (term) => this.leaseValid(term),
+      expiresAt: (term) => this.leaseExpiresAt(term),
+    });
     this.snapshots = new Snapshotter({
       groupId: options.groupId,
       storage: options.nodeStorage,
@@ -309,6 +325,7 @@ export class Replica {
       }
     }
     flush();
+    this.renewLease();
     if (quiescedBy !== undefined && this.hasNothingWaiting()) {
       const status = this.raft.status();
       if (
@@ -457,6 +474,7 @@ export class Replica {
       });
     }
     this.snapshots.applied(ready.committedEntries);
+    this.leaseConfirmed(ready.readStates);
     this.reads.confirmed(ready.readStates);
     this.reads.serve(this.applied, (query) => this.options.stateMachine.query(query));
     if (ready.softState !== undefined) this.leadershipChanged(ready.softState, nowMs);
@@ -633,9 +651,76 @@ export class Replica {
 
   private transfer(to: NodeId, pending: Pending<unknown>): void {
     if (pending.settled) return;
+    // Before the core may send TimeoutNow: from then on the lease is forfeit (ADR 0010).
+    const { role, term } = this.raft.softStatus();
+    if (role === "leader") this.lease.forfeit(term);
     const outcome = this.raft.transferLeadership(to);
     if (outcome.type === "rejected") pending.reject(proposeRejection(this.groupId, outcome));
     else pending.resolve(undefined);
+  }
+
+  /**
+   * The core's next Ready, for the round. A TimeoutNow in it (a transfer the core started by
+   * itself, e.g. handing off after its own removal) forfeits the lease before it leaves.
+   */
+  takeReady(): Ready {
+    const ready = this.raft.ready();
+    for (const message of ready.messages) {
+      if (message.type === "TimeoutNow") {
+        this.lease.forfeit(message.term);
+        break;
+      }
+    }
+    return ready;
+  }
+
+  /** True while this replica leads `term` and holds its lease (leader-lease.ts). */
+  leaseValid(term: number): boolean {
+    const soft = this.raft.softStatus();
+    if (soft.role !== "leader" || soft.term !== term) return false;
+    this.wantLeaseIfDue(term);
+    return this.lease.valid(term, this.raft.membership());
+  }
+
+  /** When the lease of `term` runs out (clock ms), `-Infinity` when none is held. */
+  leaseExpiresAt(term: number): number {
+    const soft = this.raft.softStatus();
+    if (soft.role !== "leader" || soft.term !== term) return Number.NEGATIVE_INFINITY;
+    this.wantLeaseIfDue(term);
+    return this.lease.expiresAt(term, this.raft.membership());
+  }
+
+  /**
+   * A worker asked while the lease nears its end: have the next round probe, even if the
+   * group sleeps (the probe's heartbeats wake it).
+   */
+  private wantLeaseIfDue(term: number): void {
+    if (this.leaseWanted || !this.lease.probeDue(term)) return;
+    this.leaseWanted = true;
+    this.sleeping = false;
+    this.idleTicks = 0;
+    this.options.onRoundWanted(this);
+  }
+
+  /**
+   * At the end of a drain: a leader with leader-only work (or whose lease was asked for) sends
+   * a probe when its lease nears its end, so an awake leader's lease never lapses while a
+   * quorum answers.
+   */
+  private renewLease(): void {
+    const wanted = this.leaseWanted;
+    this.leaseWanted = false;
+    if (!wanted && this.workers.size === 0) return;
+    const { role, term } = this.raft.softStatus();
+    if (role !== "leader" || !this.lease.probeDue(term)) return;
+    const context = this.lease.startProbe(term, this.raft.membership());
+    if (this.raft.readIndex(context).type === "rejected") this.lease.probeRefused();
+  }
+
+  private leaseConfirmed(readStates: readonly ReadState[]): void {
+    if (readStates.length === 0) return;
+    const { role, term } = this.raft.softStatus();
+    if (role === "leader") this.lease.confirmed(readStates, term, this.raft.membership());
   }
 
   /** What `node.status()` reports for this replica. */
@@ -732,6 +817,7 @@ export class Replica {
       this.proposals.leadershipLost(nowMs, this.options.deposedProposalGraceMs);
     }
     if (next.term !== previous.term) this.reads.termChanged(next.leaderId);
+    if (!isLeader || next.term !== previous.term) this.lease.reset();
     this.workers.leadership(isLeader ? next.term : undefined);
     const current = this.leaderSubject.getValue();
     if (current.leaderId !== next.leaderId || current.term !== next.term) {
