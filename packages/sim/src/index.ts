@@ -23,10 +23,33 @@ export {
   type KvSession,
 } from "./kv-state-machine.js";
 export {
+  BUDGET_MS_PER_KEY_DEFAULT,
+  checkHistory,
+  type CheckHistoryOptions,
+  type HistoryCheckResult,
+} from "./linearizability/check-history.js";
+export type { CheckedRecord } from "./linearizability/checked-record.js";
+export type {
+  AppendRecord,
+  CasRecord,
+  GetRecord,
+  HistoryRecord,
+  HistoryTime,
+  JsonValue,
+  PutRecord,
+  ReadListRecord,
+} from "./linearizability/history-record.js";
+export { HistoryVerdict } from "./linearizability/key-verdict.js";
+export {
   checkKvHistory,
   type CheckKvHistoryOptions,
   type LinearizabilityResult,
 } from "./linearizability/kv-history.js";
+export {
+  isMalformedHistoryError,
+  MalformedHistoryError,
+} from "./linearizability/malformed-history-error.js";
+export { parseHistory } from "./linearizability/parse-history.js";
 export type {
   HistoryOperation,
   KvOperation,

@@ -9,6 +9,7 @@ import { describeKvOperation, showValue } from "./describe-kv-operation.js";
 import type { HistoryOperation } from "./history-operation.js";
 import { kvKeyModel, type KvKeyState } from "./kv-model.js";
 import type { IndexedOperation } from "./partition-by-key.js";
+import type { Deadline } from "./search-budget.js";
 import { shrinkFailure } from "./shrink-failure.js";
 import { toKvSearch } from "./kv-search-input.js";
 import { checkOperations } from "./wgl-checker.js";
@@ -29,6 +30,8 @@ export interface KvFailureReportOptions {
   readonly statesMax: number;
   readonly statesPerAttemptMax: number;
   readonly attemptsMax: number;
+  /** When given, shrinking stops early once it expires (the report is then not fully shrunk). */
+  readonly deadline?: Deadline;
 }
 
 /** How many operations an explanation lists before it summarizes the rest. */
@@ -56,6 +59,7 @@ export function reportKvFailure(
     const witness = toKvSearch(relaxAllBut(operations, new Set(unrelaxed)));
     const result = checkOperations(kvKeyModel, witness.operations, {
       maxStates: Math.max(1, Math.min(statesLeft, options.statesPerAttemptMax)),
+      ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
     });
     statesLeft -= result.visitedStates;
     undecided ||= result.verdict === WglVerdict.exhausted;
@@ -85,6 +89,7 @@ export function reportKvFailure(
   const witness = toKvSearch(relaxAllBut(operations, new Set(core)));
   const onWitness = checkOperations(kvKeyModel, witness.operations, {
     maxStates: Math.max(1, options.statesMax),
+    ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
   });
   if (onWitness.verdict !== WglVerdict.notLinearizable) {
     // Unconfirmed (out of budget): fall back to the whole sub-history and the first answer.

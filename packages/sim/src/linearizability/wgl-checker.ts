@@ -15,7 +15,8 @@ import { WglSearch } from "./wgl-search.js";
  * outcomes (`returnTime === Infinity`) may be linearized after their call or left out: the
  * search succeeds once every completed operation is linearized, which is the same as putting the
  * remaining unknown operations last, where nothing observes them. The work is bounded by
- * `options.maxStates` memo entries (and each scan between two entries by the list's length).
+ * `options.maxStates` memo entries (and each scan between two entries by the list's length), and
+ * by `options.deadline` when given; either ends the search with `exhausted`, never a pass.
  *
  * @throws {RangeError} when `options.maxStates` is not a positive integer.
  */
@@ -27,5 +28,5 @@ export function checkOperations<State, Input, Output>(
   if (!Number.isInteger(options.maxStates) || options.maxStates < 1) {
     throw new RangeError(`maxStates must be a positive integer, got ${options.maxStates}`);
   }
-  return new WglSearch(model, operations, options.maxStates).run();
+  return new WglSearch(model, operations, options.maxStates, options.deadline).run();
 }

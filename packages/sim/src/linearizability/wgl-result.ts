@@ -3,6 +3,7 @@
  * three answers. An answer of "not linearizable" carries where the search got stuck, so callers
  * can explain it without searching again.
  */
+import type { BudgetExhaustion, Deadline } from "./search-budget.js";
 
 /**
  * One operation for the search. A completed operation took effect at some instant in
@@ -45,10 +46,17 @@ export type WglResult<State> =
       readonly stuckOperation: number;
       readonly visitedStates: number;
     }
-  | { readonly verdict: typeof WglVerdict.exhausted; readonly visitedStates: number };
+  | {
+      readonly verdict: typeof WglVerdict.exhausted;
+      readonly visitedStates: number;
+      /** Which budget ran out. */
+      readonly exhaustion: BudgetExhaustion;
+    };
 
 /** Bounds for one search. */
 export interface WglOptions {
   /** The search stops with `exhausted` once its memo cache would hold more configurations. */
   readonly maxStates: number;
+  /** When given, the search also stops with `exhausted` once this has expired. */
+  readonly deadline?: Deadline;
 }

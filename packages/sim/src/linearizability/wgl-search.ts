@@ -7,6 +7,7 @@
 import { END_OF_EVENTS, EventList, type EventTimes } from "./event-list.js";
 import { LinearizedSet } from "./linearized-set.js";
 import type { Model } from "./model.js";
+import { BudgetExhaustion, type Deadline } from "./search-budget.js";
 import { NONE, UnknownGroups } from "./unknown-groups.js";
 import { VisitedSet } from "./visited-set.js";
 import { WglVerdict, type TimedOperation, type WglResult } from "./wgl-result.js";
@@ -18,6 +19,12 @@ import { WglVerdict, type TimedOperation, type WglResult } from "./wgl-result.js
  * subsumption prunes the variants that add more.
  */
 const Pass = { completed: 0, unknown: 1 } as const;
+
+/**
+ * Loop turns between two looks at the deadline: reading the clock costs far more than a turn,
+ * and a few thousand turns take well under a millisecond, so the overshoot stays negligible.
+ */
+const TURNS_PER_DEADLINE_CHECK = 4_096;
 type Pass = (typeof Pass)[keyof typeof Pass];
 
 /** Where the scan of the current configuration's candidates stands. */
@@ -72,6 +79,7 @@ export class WglSearch<State, Input, Output> {
     private readonly model: Model<State, Input, Output>,
     private readonly operations: readonly TimedOperation<Input, Output>[],
     private readonly maxStates: number,
+    private readonly deadline?: Deadline,
   ) {
     const completedIds: number[] = [];
     const unknownIds: number[] = [];
@@ -102,7 +110,11 @@ export class WglSearch<State, Input, Output> {
       guarded: false,
       windowOwner: NONE,
     };
-    for (;;) {
+    // Counts loop turns, not states: a scan that finds nothing new also costs time.
+    for (let turn = 1; ; turn++) {
+      if (turn % TURNS_PER_DEADLINE_CHECK === 0 && this.deadline?.expired() === true) {
+        return this.exhausted(BudgetExhaustion.time);
+      }
       if (this.completed.size === this.completedIds.length) {
         const order = pathOf(this.top);
         return { verdict: WglVerdict.linearizable, order, visitedStates: this.visited.size };
@@ -110,9 +122,7 @@ export class WglSearch<State, Input, Output> {
       const candidate = this.nextCandidate(cursor);
       if (candidate !== NONE) {
         if (!this.tryLinearize(candidate)) continue;
-        if (this.visited.size > this.maxStates) {
-          return { verdict: WglVerdict.exhausted, visitedStates: this.visited.size };
-        }
+        if (this.visited.size > this.maxStates) return this.exhausted(BudgetExhaustion.states);
         [cursor.pass, cursor.node] = [Pass.completed, this.events.first()];
         continue;
       }
@@ -244,6 +254,10 @@ export class WglSearch<State, Input, Output> {
     if (this.isUnknown[frame.id] === 1) this.groups.giveBack(this.groups.groupOf(frame.id));
     else this.events.unlift(this.slotOf(frame.id));
     return frame;
+  }
+
+  private exhausted(exhaustion: BudgetExhaustion): WglResult<State> {
+    return { verdict: WglVerdict.exhausted, visitedStates: this.visited.size, exhaustion };
   }
 
   private notLinearizable(): WglResult<State> {

@@ -70,7 +70,7 @@ function del(clientId: string, key: string, call: number, ret: Time): HistoryOpe
 
 describe("checkKvHistory accepts linearizable histories", () => {
   it("accepts the empty history", () => {
-    expect(checkKvHistory([])).toEqual({ ok: true });
+    expect(checkKvHistory([])).toEqual({ verdict: "linearizable", ok: true, incompleteKeys: [] });
   });
 
   it("accepts a sequential history of every operation kind", () => {
@@ -86,7 +86,7 @@ describe("checkKvHistory accepts linearizable histories", () => {
       cas("a", "x", undefined, "4", true, 16, 17),
       get("b", "x", "4", 18, 19),
     ];
-    expect(checkKvHistory(history)).toEqual({ ok: true });
+    expect(checkKvHistory(history)).toEqual({ verdict: "linearizable", ok: true, incompleteKeys: [] });
   });
 
   it("accepts a read overlapping a put whether it sees the old or the new value", () => {
@@ -176,7 +176,7 @@ describe("checkKvHistory accepts linearizable histories", () => {
       get("b", "x", undefined, 2, undefined),
       get("b", "y", undefined, 3, undefined),
     ];
-    expect(checkKvHistory(history)).toEqual({ ok: true });
+    expect(checkKvHistory(history)).toEqual({ verdict: "linearizable", ok: true, incompleteKeys: [] });
   });
 
   it("treats a return and a call at the same time as concurrent", () => {
@@ -303,9 +303,14 @@ describe("checkKvHistory bounds its search", () => {
     get("r", "x", "never", 101, 102),
   ];
 
-  it("reports an exhausted state space as ok with a flag instead of running on", () => {
+  it("reports an exhausted state space as incomplete, never ok, instead of running on", () => {
     const result = checkKvHistory(hard, { maxStatesPerKey: 100 });
-    expect(result).toMatchObject({ ok: true, key: "x", stateSpaceExhausted: true });
+    expect(result).toMatchObject({
+      verdict: "incomplete",
+      ok: false,
+      key: "x",
+      incompleteKeys: ["x"],
+    });
     expect(result.explanation).toContain("gave up after 100 states");
   });
 
