@@ -93,7 +93,7 @@ describe("simulator, runtime mode", () => {
     const coverage = lines.find((line) => line.startsWith("coverage: "));
     expect(coverage).toBeDefined();
     expect(coverage).not.toMatch(/=0( |$)/);
-    expect(lines.at(-1)).toBe("sim: 8 seeds, 0 violations");
+    expect(lines.at(-1)).toBe("sim: 8 seeds, 0 violations, 0 incomplete");
   });
 
   it("parses --runtime command lines and prints a replay command that pins the same world", () => {

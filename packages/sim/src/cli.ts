@@ -17,10 +17,10 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     if (runtime) {
       const summary = await runRuntimeSeeds(parseRuntimeCliArgs(argv), write);
-      return summary.violations === 0 ? 0 : 1;
+      return summary.violations === 0 && summary.incomplete === 0 ? 0 : 1;
     }
     const summary = runSeeds(parseCliArgs(argv), write);
-    return summary.violations === 0 ? 0 : 1;
+    return summary.violations === 0 && summary.incomplete === 0 ? 0 : 1;
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`${error.message}\n`);

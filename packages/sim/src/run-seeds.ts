@@ -32,6 +32,8 @@ export interface SeedOutcome {
 export interface RunSummary {
   readonly seeds: number;
   readonly violations: number;
+  /** Seeds without a violation whose history check ran out of budget: not passed either. */
+  readonly incomplete: number;
   readonly coverage: Coverage;
 }
 
@@ -69,11 +71,16 @@ export function replayCommand(seed: number, pins: WorldPins): string {
 export function runSeeds(options: RunOptions, write: (line: string) => void): RunSummary {
   const coverage = emptyCoverage();
   let violations = 0;
+  let incomplete = 0;
   for (let seed = options.start; seed < options.start + options.seeds; seed++) {
     const outcome = runSeed(seed, options.pins);
     if (options.verbose) write(`seed ${seed}: world ${formatWorld(outcome.world)}`);
     addCoverage(coverage, outcome.coverage);
-    if (outcome.report !== undefined) {
+    if (outcome.report?.historyCheckExhausted !== undefined) {
+      incomplete++;
+      write(`seed ${seed}: INCOMPLETE history check: ${outcome.report.historyCheckExhausted}`);
+      write(`  replay: ${replayCommand(seed, options.pins)}`);
+    } else if (outcome.report !== undefined) {
       if (options.verbose) write(`seed ${seed}: ok ${formatReport(outcome.report)}`);
     } else {
       violations++;
@@ -82,8 +89,9 @@ export function runSeeds(options: RunOptions, write: (line: string) => void): Ru
     }
   }
   write(formatCoverage(coverage));
-  write(`sim: ${options.seeds} seeds, ${violations} violations`);
-  return { seeds: options.seeds, violations, coverage };
+  // scripts/test.sh parses this line: keep its "sim: N seeds, V violations" prefix.
+  write(`sim: ${options.seeds} seeds, ${violations} violations, ${incomplete} incomplete`);
+  return { seeds: options.seeds, violations, incomplete, coverage };
 }
 
 function formatReport(report: SimulationReport): string {

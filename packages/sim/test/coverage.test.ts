@@ -8,7 +8,7 @@ describe("coverage", () => {
     const summary = runSeeds({ seeds: 24, start: 0, pins: {}, verbose: false }, (line) =>
       lines.push(line),
     );
-    expect(lines.at(-1)).toBe("sim: 24 seeds, 0 violations");
+    expect(lines.at(-1)).toBe("sim: 24 seeds, 0 violations, 0 incomplete");
     for (const [name, count] of Object.entries(summary.coverage)) {
       expect(count, `coverage counter ${name}`).toBeGreaterThan(0);
     }

@@ -46,6 +46,8 @@ export interface RuntimeSeedOutcome {
 export interface RuntimeRunSummary {
   readonly seeds: number;
   readonly violations: number;
+  /** Seeds without a violation whose history check ran out of budget: not passed either. */
+  readonly incomplete: number;
   readonly coverage: RuntimeCoverage;
 }
 
@@ -100,11 +102,16 @@ export async function runRuntimeSeeds(
 ): Promise<RuntimeRunSummary> {
   const coverage = emptyRuntimeCoverage();
   let violations = 0;
+  let incomplete = 0;
   for (let seed = options.start; seed < options.start + options.seeds; seed++) {
     const outcome = await runRuntimeSeed(seed, options.pins);
     if (options.verbose) write(`seed ${seed}: world ${formatRuntimeWorld(outcome.world)}`);
     addRuntimeCoverage(coverage, outcome.coverage);
-    if (outcome.report !== undefined) {
+    if (outcome.report?.historyCheckExhausted !== undefined) {
+      incomplete++;
+      write(`seed ${seed}: INCOMPLETE history check: ${outcome.report.historyCheckExhausted}`);
+      write(`  replay: ${runtimeReplayCommand(seed, options.pins)}`);
+    } else if (outcome.report !== undefined) {
       if (options.verbose) write(`seed ${seed}: ok ${formatRuntimeReport(outcome.report)}`);
     } else {
       violations++;
@@ -113,8 +120,9 @@ export async function runRuntimeSeeds(
     }
   }
   write(formatRuntimeCoverage(coverage));
-  write(`sim: ${options.seeds} seeds, ${violations} violations`);
-  return { seeds: options.seeds, violations, coverage };
+  // scripts/test.sh parses this line: keep its "sim: N seeds, V violations" prefix.
+  write(`sim: ${options.seeds} seeds, ${violations} violations, ${incomplete} incomplete`);
+  return { seeds: options.seeds, violations, incomplete, coverage };
 }
 
 /** One seed's report on one line. */
