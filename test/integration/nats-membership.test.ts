@@ -115,6 +115,9 @@ describe("membership over NATS while a client writes", () => {
         acknowledged.push(key);
       }
     })();
+    // Should the test fail before `await writer`, afterAll's client.close() rejects the pending
+    // proposal with ClosedConnectionError: handled here, not reported as an unhandled rejection.
+    writer.catch(() => undefined);
     await until(() => acknowledged.length >= 150, "150 writes (the log is compacted by now)");
 
     // A fourth node joins: hosted with the current voters, then added by the leader.
