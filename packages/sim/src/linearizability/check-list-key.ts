@@ -5,7 +5,8 @@
  */
 import { HistoryVerdict, type KeyBudget, type KeyVerdict } from "./key-verdict.js";
 import { explainListFailure, type ListEntry } from "./list-failure-report.js";
-import { listKeyModel } from "./list-model.js";
+import { listModel } from "./list-model.js";
+import { toListSearch } from "./list-search-input.js";
 import { checkOperations } from "./wgl-checker.js";
 import { WglVerdict } from "./wgl-result.js";
 
@@ -15,9 +16,10 @@ export function checkListKey(
   entries: readonly ListEntry[],
   budget: KeyBudget,
 ): KeyVerdict<ListEntry> {
+  const search = toListSearch(entries);
   const result = checkOperations(
-    listKeyModel,
-    entries.map((entry) => entry.operation),
+    listModel(search.positions),
+    search.entries.map((entry) => entry.operation),
     {
       maxStates: budget.maxStates,
       ...(budget.newDeadline === undefined ? {} : { deadline: budget.newDeadline() }),
@@ -35,8 +37,8 @@ export function checkListKey(
     case WglVerdict.notLinearizable:
       return {
         verdict: HistoryVerdict.notLinearizable,
-        explanation: explainListFailure(key, entries, result),
-        operations: entries,
+        explanation: explainListFailure(key, search.entries, result),
+        operations: search.entries,
       };
   }
 }

@@ -1,8 +1,8 @@
 /**
- * Explains why one list key has no linearization: where the search got stuck (the longest valid
- * order, the list it leaves, the operation that could not go next), direct findings about that
- * operation when it is a read (values nobody appended, acknowledged appends it misses), and the
- * operations around it. Unlike the register report it does not shrink: the findings name the
+ * Explains why one list key has no linearization: direct findings about reads (values nobody
+ * appended in time, acknowledged appends a read misses), where the search got stuck (the longest
+ * valid order, the list it leaves, the operation that could not go next), and the operations
+ * around it. Unlike the register report it does not shrink: the findings name the
  * culprits in the common cases.
  */
 import { describeList, listKeyModel, type ListOperation, type ListOutput } from "./list-model.js";
@@ -44,7 +44,7 @@ export function explainListFailure(
       `${listKeyModel.describeState(result.stateAfterPrefix)}; after it this one cannot take ` +
       `effect before it returns:`,
     `  ${describeListEntry(stuck)}`,
-    ...readFindings(stuck, entries),
+    ...allReadFindings(entries),
     "Operations around it (called before it returned, returned after the last one ordered):",
   ];
   const ordered = new Set(result.longestPrefix);
@@ -59,6 +59,21 @@ export function explainListFailure(
   lines.push(...around.map((entry) => `  ${describeListEntry(entry)}`));
   if (around.length === 0) lines.push("  (none)");
   return lines.join("\n");
+}
+
+/** The findings about every read, each under the read it is about, up to a bound. */
+function allReadFindings(entries: readonly ListEntry[]): string[] {
+  const lines: string[] = [];
+  let reads = 0;
+  for (const entry of entries) {
+    const findings = readFindings(entry, entries);
+    if (findings.length === 0) continue;
+    reads++;
+    if (reads > FINDINGS_SHOWN) continue;
+    lines.push(`A read contradicts the appends directly: ${describeListEntry(entry)}`, ...findings);
+  }
+  if (reads > FINDINGS_SHOWN) lines.push(`… and ${reads - FINDINGS_SHOWN} more such reads`);
+  return lines;
 }
 
 /** For a read: values it shows that were never appended in time, and appends it misses. */

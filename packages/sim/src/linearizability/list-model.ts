@@ -3,6 +3,11 @@
  * returns the whole list (`[]` when the key is absent). The state is a persistent list that
  * shares its prefix with the state it grew from, so the search's memo holds each state in O(1)
  * space however long the list gets, and the hash of a state is computed once, when it is made.
+ *
+ * The model may know where values sit: a list only grows, so a value appended exactly once that
+ * some read shows at index `p` was appended to a list of length `p`, in every linearization.
+ * Refusing that append at any other length prunes orders that could never lead anywhere, which
+ * turns concurrent appends from factorial to linear whenever reads pin their order.
  */
 import { accepted, REFUSED, type Model, type StepResult } from "./model.js";
 
@@ -27,18 +32,37 @@ export type ListState = ListNode | undefined;
 
 const EMPTY_HASH = 0x2545f491;
 
-/** The list object with append and read-list. */
-export const listKeyModel: Model<ListState, ListOperation, ListOutput> = {
-  init: () => undefined,
-  step: stepList,
-  equals: sameList,
-  hash: (state) => state?.hash ?? EMPTY_HASH,
-  describeState: (state) => describeList(listValues(state)),
-  unknownOutcomeHints: {
-    // Two appends of one value act identically on every list.
-    inputKey: (input) => (input.kind === "append" ? `append ${input.value}` : "read-list"),
-  },
-};
+/** The list object with append and read-list, knowing no positions. */
+export const listKeyModel: Model<ListState, ListOperation, ListOutput> = listModel(new Map());
+
+/**
+ * The list object with append and read-list, where `positions` maps a value to the length the
+ * list had when it was appended.
+ *
+ * Contract: every position given holds in every linearization (see the file's comment: a value
+ * appended once, at the index a read shows it), so refusing other lengths changes no answer.
+ */
+export function listModel(
+  positions: ReadonlyMap<string, number>,
+): Model<ListState, ListOperation, ListOutput> {
+  return {
+    init: () => undefined,
+    step: (state, input, output) => {
+      if (input.kind === "append") {
+        const position = positions.get(input.value);
+        if (position !== undefined && position !== (state?.length ?? 0)) return REFUSED;
+      }
+      return stepList(state, input, output);
+    },
+    equals: sameList,
+    hash: (state) => state?.hash ?? EMPTY_HASH,
+    describeState: (state) => describeList(listValues(state)),
+    unknownOutcomeHints: {
+      // Two appends of one value act identically on every list.
+      inputKey: (input) => (input.kind === "append" ? `append ${input.value}` : "read-list"),
+    },
+  };
+}
 
 function stepList(
   state: ListState,

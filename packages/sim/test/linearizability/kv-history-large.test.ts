@@ -109,7 +109,11 @@ describe("checkKvHistory on a large history", () => {
   it("accepts 9,000 operations over 10 keys recorded from a real execution", () => {
     const history = recordedHistory(7, 10, 3, 300);
     expect(history).toHaveLength(9_000);
-    expect(checkKvHistory(history)).toEqual({ verdict: "linearizable", ok: true, incompleteKeys: [] });
+    expect(checkKvHistory(history)).toEqual({
+      verdict: "linearizable",
+      ok: true,
+      incompleteKeys: [],
+    });
   });
 
   it("catches one stale read planted at the end of the same large history", () => {

@@ -173,7 +173,11 @@ describe("checkKvHistory against executions and a brute-force oracle", () => {
   it("accepts every history recorded from a sequential execution", () => {
     fc.assert(
       fc.property(recordedHistory, (history) => {
-        expect(checkKvHistory(history)).toEqual({ verdict: "linearizable", ok: true, incompleteKeys: [] });
+        expect(checkKvHistory(history)).toEqual({
+          verdict: "linearizable",
+          ok: true,
+          incompleteKeys: [],
+        });
       }),
       settings,
     );

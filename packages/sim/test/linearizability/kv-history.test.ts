@@ -86,7 +86,11 @@ describe("checkKvHistory accepts linearizable histories", () => {
       cas("a", "x", undefined, "4", true, 16, 17),
       get("b", "x", "4", 18, 19),
     ];
-    expect(checkKvHistory(history)).toEqual({ verdict: "linearizable", ok: true, incompleteKeys: [] });
+    expect(checkKvHistory(history)).toEqual({
+      verdict: "linearizable",
+      ok: true,
+      incompleteKeys: [],
+    });
   });
 
   it("accepts a read overlapping a put whether it sees the old or the new value", () => {
@@ -176,7 +180,11 @@ describe("checkKvHistory accepts linearizable histories", () => {
       get("b", "x", undefined, 2, undefined),
       get("b", "y", undefined, 3, undefined),
     ];
-    expect(checkKvHistory(history)).toEqual({ verdict: "linearizable", ok: true, incompleteKeys: [] });
+    expect(checkKvHistory(history)).toEqual({
+      verdict: "linearizable",
+      ok: true,
+      incompleteKeys: [],
+    });
   });
 
   it("treats a return and a call at the same time as concurrent", () => {
