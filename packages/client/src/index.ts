@@ -4,6 +4,7 @@
  */
 export { FlotillaClient, type ClientOptions, type ShardedSet } from "./flotilla-client.js";
 export { RemoteGroup, type RemoteRequestOptions } from "./remote-group.js";
+export { isClosedConnectionError } from "./client-lifecycle.js";
 export type { RemoteCommittedOptions } from "./remote-committed-stream.js";
 export { ClientSubjects, checkId } from "./client-subjects.js";
 export { fnv1a32, shardFor } from "./shard-router.js";
