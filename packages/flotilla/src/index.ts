@@ -24,6 +24,17 @@ export {
   type StateMachineFactory,
 } from "./kinds/state-machine-kinds.js";
 export { msgpackCodec } from "./msgpack-codec.js";
+export {
+  loadCompanions,
+  type LeaderCompanion,
+  type LeaderCompanionContext,
+} from "./leader-companion.js";
+export {
+  ChaosTransport,
+  type ChaosTransportOptions,
+  type ChaosTransportStats,
+  type FaultRule,
+} from "./chaos-transport.js";
 
 import { FlotillaClient, type ClientOptions } from "@flotilla/client";
 

@@ -2,8 +2,9 @@
  * `flotilla node`: one node as a process. It opens its LMDB environment, connects to NATS (one
  * connection for Raft traffic, clients and operators, reconnecting to any server of the NATS
  * cluster forever), hosts the configured groups plus those recorded from earlier runs, answers
- * clients for the groups it leads and operators on its control subject. On SIGTERM it hands its
- * leaderships to other members, then stops cleanly.
+ * clients for the groups it leads and operators on its control subject, and runs each kind's
+ * leader companion for the groups of that kind it leads. On SIGTERM it hands its leaderships to
+ * other members, then stops cleanly.
  */
 import { mkdir, readFile } from "node:fs/promises";
 import {
@@ -21,6 +22,8 @@ import { ChaosTransport } from "./chaos-transport.js";
 import { ClientService } from "./client-service.js";
 import { ControlService } from "./control-service.js";
 import { readHostedGroups, writeHostedGroups } from "./hosted-groups.js";
+import { loadCompanions } from "./leader-companion.js";
+import { LeaderCompanions } from "./leader-companions.js";
 import { loadKinds, type AnyStateMachine } from "./kinds/state-machine-kinds.js";
 import { msgpackCodec } from "./msgpack-codec.js";
 import type { GroupSpec, NatsSettings, NodeProcessConfig } from "./node-config.js";
@@ -41,6 +44,10 @@ export async function startNodeProcess(
   const log = logger.child({ nodeId: config.nodeId });
   await mkdir(config.dataDir, { recursive: true });
   const kinds = await loadKinds(config.kindsModule);
+  const companionsByKind = await loadCompanions(config.kindsModule);
+  for (const kind of companionsByKind.keys()) {
+    if (!kinds.has(kind)) throw new Error(`a leader companion for unknown kind ${kind}`);
+  }
   const storage = await LmdbNodeStorage.open(config.dataDir, { durability: config.durability });
   const groups = mergeGroups(readHostedGroups(storage), config.groups);
   for (const spec of groups) {
@@ -77,6 +84,7 @@ export async function startNodeProcess(
     compactionTrailingEntries: config.compactionTrailingEntries,
   });
   const clients = new ClientService(nc, config.cluster, node, log);
+  const companions = new LeaderCompanions(node, companionsByKind, log);
   const stateMachines = new Map<string, AnyStateMachine>();
   const hostGroup = async (spec: GroupSpec): Promise<void> => {
     const factory = kinds.get(spec.kind);
@@ -89,6 +97,9 @@ export async function startNodeProcess(
     });
     stateMachines.set(spec.groupId, stateMachine);
     clients.add(group);
+    companions.attach(spec.groupId, spec.kind, (command, options) =>
+      group.propose(command, options),
+    );
   };
   // Together, so their storage is created in one transaction (FlotillaNode batches a tick's).
   await Promise.all(groups.map((spec) => hostGroup(spec)));
@@ -110,6 +121,7 @@ export async function startNodeProcess(
         await writeHostedGroups(storage, groups);
       },
       deleteGroup: async (groupId) => {
+        companions.detach(groupId);
         clients.remove(groupId);
         await node.removeGroup(groupId);
         stateMachines.delete(groupId);
@@ -138,6 +150,7 @@ export async function startNodeProcess(
       stopping ??= (async () => {
         await handOffLeadership(node, config, log);
         control.close();
+        companions.close();
         clients.close();
         await node.stop();
         chaos?.close();
