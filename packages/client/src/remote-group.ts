@@ -129,7 +129,8 @@ export class RemoteGroup<
         interruption.throwIfInterrupted();
         if (!isRetriableNatsError(error)) throw error;
       }
-      await interruption.sleep(backoffMs(attempt));
+      // Never past the deadline: the next turn rejects with the timeout at it, not a backoff later.
+      await interruption.sleep(Math.min(backoffMs(attempt), Math.max(0, deadline - Date.now())));
     }
   }
 }
