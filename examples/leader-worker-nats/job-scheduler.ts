@@ -57,12 +57,15 @@ export interface SchedulerOptions {
  */
 export function scheduleJobs(options: SchedulerOptions): (context: LeaderWorkContext) => void {
   const encoder = new TextEncoder();
-  return ({ term, signal }) => {
+  return ({ term, signal, leaseValid }) => {
     options.onRun?.({ nodeId: options.nodeId, term, signal });
     let seq = 0;
     const timers = options.jobs.map((job) =>
       setInterval(() => {
-        if (signal.aborted) return;
+        // Right before publishing: after a process pause this timer can fire before the node's
+        // first round aborts `signal`; the lease is read from the clock (ADR 0010). A pause
+        // between here and the publish is what the consumer's term check is for.
+        if (signal.aborted || !leaseValid()) return;
         const message: DueJob = {
           job: job.name,
           groupId: options.groupId,

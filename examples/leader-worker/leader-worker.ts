@@ -54,8 +54,8 @@ export class FencedSink {
 
 /**
  * The leader-only work: one timer per job on the node's clock, each firing emits the job with
- * this leadership's term; the signal's abort (leadership lost, unsubscribe, node stop) cancels
- * the timers at once.
+ * this leadership's term if the leader lease still holds (`leaseValid()`, ADR 0010); the
+ * signal's abort (leadership lost, unsubscribe, node stop) cancels the timers at once.
  */
 export function scheduler(
   id: string,
@@ -63,10 +63,12 @@ export function scheduler(
   jobs: readonly JobDefinition[],
   sink: FencedSink,
 ): (context: LeaderWorkContext) => void {
-  return ({ term, signal }) => {
+  return ({ term, signal, leaseValid }) => {
     const timers = jobs.map((job) =>
       clock.setInterval(() => {
-        if (signal.aborted) return;
+        // Right before acting: the signal aborts only at a round, which a paused process has
+        // not run yet; the lease is read from the clock. The sink's fencing covers the rest.
+        if (signal.aborted || !leaseValid()) return;
         sink.accept({ job: job.name, dueAtMs: clock.now(), nodeId: id, term });
       }, job.everyMs),
     );

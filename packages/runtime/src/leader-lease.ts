@@ -21,15 +21,22 @@ const UTF8 = new TextEncoder();
 const PROBE_PREFIX = "lease:";
 
 /**
- * How long a lease lasts after its probe was sent: `electionTicks - 2` ticks. A voter that
- * heard the leader at `t` votes for no one else before it counted `electionTicks` ticks after
- * `t`, which (ticks are counted from the clock, at most one per interval: flotilla-node.ts)
- * takes more than `electionTicks - 1` intervals; one more interval is the margin for the
- * drift between two machines' monotonic clocks and for a timer firing early. Zero (no lease
- * ever) below 3 election ticks.
+ * How far any node's monotonic clock may run fast or slow, as a fraction of true time. Real
+ * clocks err by parts per million; the runtime simulator drifts its nodes by up to 10 %.
+ */
+export const CLOCK_RATE_ERROR_MAX = 0.1;
+
+/**
+ * How long a lease lasts after its probe was sent. A voter that heard the leader at `t` votes
+ * for no one else before it counted `electionTicks` ticks after `t`; ticks are counted from its
+ * clock, at most one per whole interval (flotilla-node.ts `ticksDue`), so that takes more than
+ * `electionTicks - 1` intervals by the voter's clock. Shrunk so that it still holds when the
+ * voter's clock runs {@link CLOCK_RATE_ERROR_MAX} fast and the leader's as much slow. Zero (no
+ * lease ever) below 2 election ticks.
  */
 export function leaseDurationMs(electionTicks: number, tickIntervalMs: number): number {
-  return Math.max(0, electionTicks - 2) * tickIntervalMs;
+  const voterMs = Math.max(0, electionTicks - 1) * tickIntervalMs;
+  return Math.floor((voterMs * (1 - CLOCK_RATE_ERROR_MAX)) / (1 + CLOCK_RATE_ERROR_MAX));
 }
 
 interface Probe {

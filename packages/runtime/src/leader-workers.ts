@@ -34,7 +34,8 @@ export interface LeaderWorkContext {
   readonly leaseValid: () => boolean;
   /**
    * When the lease of `term` runs out, in the node's clock milliseconds (`Clock.now()`), or
-   * `-Infinity` when none is held. For work that wants to bound an effect by the lease.
+   * `-Infinity` when none is held. For work that wants to bound an effect by the lease. Only
+   * reads: unlike `leaseValid()` it never asks for the lease to be renewed.
    */
   readonly leaseExpiresAt: () => number;
 }

@@ -682,11 +682,13 @@ export class Replica {
     return this.lease.valid(term, this.raft.membership());
   }
 
-  /** When the lease of `term` runs out (clock ms), `-Infinity` when none is held. */
+  /**
+   * When the lease of `term` runs out (clock ms), `-Infinity` when none is held. Only reads:
+   * unlike {@link leaseValid} it never asks for a renewal (checkers may call it freely).
+   */
   leaseExpiresAt(term: number): number {
     const soft = this.raft.softStatus();
     if (soft.role !== "leader" || soft.term !== term) return Number.NEGATIVE_INFINITY;
-    this.wantLeaseIfDue(term);
     return this.lease.expiresAt(term, this.raft.membership());
   }
 

@@ -8,11 +8,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock, type LeaderWorkContext } from "../src/index.js";
 import { TICK_MS, TestCluster, waitFor, type TestNode } from "./helpers.js";
+import { leaseDurationMs } from "../src/leader-lease.js";
 import { PausableClock } from "./pausable-clock.js";
 
 const ELECTION_TICKS = 10;
-/** leaseDurationMs(10, TICK_MS): two ticks short of the election timeout. */
-const LEASE_MS = (ELECTION_TICKS - 2) * TICK_MS;
+const LEASE_MS = leaseDurationMs(ELECTION_TICKS, TICK_MS);
 
 let cluster: TestCluster | undefined;
 
