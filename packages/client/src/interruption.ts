@@ -4,6 +4,7 @@
  * against it, and disposes of it when it settles, so that no listener on the signal or the
  * client and no backoff timer outlives the call.
  */
+import type { AbortFanOut } from "./abort-fan-out.js";
 import { closedConnectionError, type ClientLifecycle } from "./client-lifecycle.js";
 
 /** The interruption of one call. Dispose of it when the call settles. */
@@ -12,7 +13,11 @@ export class Interruption {
   private readonly onInterrupt = new Set<(error: Error) => void>();
   private readonly releases: (() => void)[] = [];
 
-  constructor(lifecycle: ClientLifecycle, signal?: AbortSignal) {
+  /**
+   * @param aborts when given, calls sharing a signal share one listener on it through this
+   *   fan-out (many concurrent calls on one signal would otherwise each add one).
+   */
+  constructor(lifecycle: ClientLifecycle, signal?: AbortSignal, aborts?: AbortFanOut) {
     this.releases.push(lifecycle.onClose(() => this.interrupt(closedConnectionError())));
     if (signal === undefined) return;
     if (signal.aborted) {
@@ -20,6 +25,10 @@ export class Interruption {
       return;
     }
     const onAbort = (): void => this.interrupt(signal.reason);
+    if (aborts !== undefined) {
+      this.releases.push(aborts.add(signal, onAbort));
+      return;
+    }
     signal.addEventListener("abort", onAbort, { once: true });
     this.releases.push(() => signal.removeEventListener("abort", onAbort));
   }

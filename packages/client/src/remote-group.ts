@@ -7,6 +7,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { ProposalTimeoutError } from "@flotilla/runtime";
 import { CLIENT_PROTOCOL_VERSION, decodeReply, encodeWire, wireError } from "./client-wire.js";
 import type { GroupProposer } from "./group-proposer.js";
+import { AbortFanOut } from "./abort-fan-out.js";
 import { closedConnectionError, type ClientLifecycle } from "./client-lifecycle.js";
 import { Interruption } from "./interruption.js";
 import { backoffMs, isRetriableCode, isRetriableNatsError } from "./retry-policy.js";
@@ -41,6 +42,9 @@ export class RemoteGroup<
   Query = unknown,
   QueryResult = unknown,
 > {
+  /** One listener per caller's signal for all of this group's reads. */
+  private readonly aborts = new AbortFanOut();
+
   constructor(
     readonly groupId: string,
     private readonly nc: NatsConnection,
@@ -91,7 +95,7 @@ export class RemoteGroup<
    */
   async read(query: Query, options: RemoteRequestOptions = {}): Promise<QueryResult> {
     if (this.lifecycle.closed) throw closedConnectionError();
-    const interruption = new Interruption(this.lifecycle, options.signal);
+    const interruption = new Interruption(this.lifecycle, options.signal, this.aborts);
     try {
       return await this.readAttempts(
         query,
