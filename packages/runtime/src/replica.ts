@@ -705,14 +705,15 @@ export class Replica {
   }
 
   /**
-   * At the end of a drain: a leader with leader-only work (or whose lease was asked for) sends
-   * a probe when its lease nears its end, so an awake leader's lease never lapses while a
-   * quorum answers.
+   * At the end of a drain: a leader whose lease was asked for, or with leader-only work and
+   * input since its last tick, sends a probe when its lease nears its end, so a busy leader's
+   * lease does not lapse while a quorum answers. An idle one lets it lapse: probing it would
+   * keep the group from ever quiescing, and asking brings it back within a round trip.
    */
   private renewLease(): void {
     const wanted = this.leaseWanted;
     this.leaseWanted = false;
-    if (!wanted && this.workers.size === 0) return;
+    if (!wanted && (this.workers.size === 0 || this.idleTicks > 0)) return;
     const { role, term } = this.raft.softStatus();
     if (role !== "leader" || !this.lease.probeDue(term)) return;
     const context = this.lease.startProbe(term, this.raft.membership());
