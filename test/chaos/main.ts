@@ -161,7 +161,7 @@ async function check(
   const lost = findLostWrites(records, final.states, streams.valuesByGroup);
   const acts = readJsonLines<SinkRecord>(join(out, "acts.jsonl"));
   const fencing = checkFencing(acts);
-  const linearizability = await checkLinearizability(records, BUDGET_MS_PER_KEY);
+  const linearizability = checkLinearizability(records, BUDGET_MS_PER_KEY);
   const summary: ChaosSummary = {
     args,
     ops: records.length,

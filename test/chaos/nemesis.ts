@@ -226,7 +226,10 @@ export class Nemesis {
         }
         break;
       }
-      default:
+      case "node-kill":
+      case "node-pause":
+      case "nats-kill":
+      case "nats-pause":
         break;
     }
     return rules;
