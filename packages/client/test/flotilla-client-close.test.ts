@@ -65,7 +65,9 @@ async function playLeader(groupId: string, answerEntries: boolean): Promise<void
   leaderSubscriptions.push(leader.subscribe(subjects.propose(groupId), swallow));
   leaderSubscriptions.push(
     leader.subscribe(subjects.read(groupId), {
-      callback: () => readsSeen.set(groupId, (readsSeen.get(groupId) ?? 0) + 1),
+      callback: () => {
+        readsSeen.set(groupId, (readsSeen.get(groupId) ?? 0) + 1);
+      },
     }),
   );
   if (answerEntries) {
