@@ -13,7 +13,12 @@ export {
   type Group,
   type StateMachine,
 } from "@flotilla/runtime";
-export { FlotillaClient, type ClientOptions, type ShardedSet } from "@flotilla/client";
+export {
+  FlotillaClient,
+  isClosedConnectionError,
+  type ClientOptions,
+  type ShardedSet,
+} from "@flotilla/client";
 export { startNodeProcess, type RunningNode } from "./node-process.js";
 export { parseNodeConfig, type NodeProcessConfig, type GroupSpec } from "./node-config.js";
 export { KvStateMachine } from "./kinds/kv-state-machine.js";
