@@ -12,7 +12,7 @@
  *   or `{ v: 1, ok: false, error: WireError }`;
  * - control request: `{ v: 1, op: string, ...arguments }`.
  */
-import { Packr } from "msgpackr";
+import { C1, Packr } from "msgpackr";
 import { BadRequestError } from "@flotilla/runtime";
 import type { WireError } from "./wire-errors.js";
 
@@ -70,13 +70,40 @@ export function encodeWire(value: unknown): Uint8Array {
   return packr.pack(value);
 }
 
-/** Decodes msgpack bytes. @throws {BadRequestError} when they are not msgpack. */
+/**
+ * Decodes msgpack bytes: exactly one value, nothing after it.
+ *
+ * @throws {BadRequestError} when they are not msgpack, including the byte 0xc1, which the
+ *   msgpack spec never uses (msgpackr would hand back a placeholder object for it).
+ */
 export function decodeWire(bytes: Uint8Array): unknown {
+  let value: unknown;
   try {
-    return packr.unpack(bytes);
+    value = packr.unpack(bytes);
   } catch (error) {
     throw new BadRequestError("not msgpack", { cause: error });
   }
+  if (holdsNeverUsed(value)) throw new BadRequestError("not msgpack (the never-used byte 0xc1)");
+  return value;
+}
+
+/**
+ * True when msgpackr's placeholder for 0xc1 is anywhere in `value`. Iterative, so a deeply
+ * nested value (as deep as the decoder allowed) cannot overflow the stack; bounded by the value's
+ * size, which the decoder already walked.
+ */
+function holdsNeverUsed(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (next === C1) return true;
+    if (typeof next !== "object" || next === null || next instanceof Uint8Array) continue;
+    // One push per item: spreading a million-element array would overflow the call stack.
+    if (Array.isArray(next)) for (const item of next as unknown[]) pending.push(item);
+    else if (next instanceof Map) for (const [key, item] of next) pending.push(key, item);
+    else for (const item of Object.values(next)) pending.push(item);
+  }
+  return false;
 }
 
 /** @throws {BadRequestError} */

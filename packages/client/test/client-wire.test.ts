@@ -181,6 +181,28 @@ describe("client wire: round trips", () => {
   });
 });
 
+// Found by fuzzing (issue 12): msgpackr decodes 0xc1, a byte the msgpack spec never uses, to a
+// placeholder object, so `decodeWire` accepted it and a kv put could store it as a value.
+describe("client wire: the never-used byte 0xc1", () => {
+  it("is refused by decodeWire alone and anywhere inside a value", () => {
+    for (const encoded of [
+      bytes(0xc1),
+      bytes(0x92, 0x01, 0xc1),
+      bytes(0x81, 0xa1, 0x6b, 0xc1),
+      bytes(0x91, 0x91, 0x91, 0xc1),
+    ]) {
+      expect(refusal(() => decodeWire(encoded))).toBeInstanceOf(BadRequestError);
+    }
+  });
+
+  it("refuses a read request whose query holds it", () => {
+    const request = new Uint8Array([...encodeWire({ v: 1, query: null })]);
+    // The query's nil (0xc0) is the last byte: make it the never-used byte.
+    request[request.length - 1] = 0xc1;
+    expect(refusal(() => decodeReadRequest(request))).toBeInstanceOf(BadRequestError);
+  });
+});
+
 describe("client wire: every decoder refuses bad input with BadRequestError only", () => {
   for (const [name, decode] of decoders) {
     describe(name, () => {
