@@ -2,7 +2,8 @@
  * The node's side of the client protocol: for each group this node leads it answers
  * `g.<groupId>.propose`, `g.<groupId>.read` and `g.<groupId>.entries` (subscribing on becoming
  * leader, unsubscribing on losing it, so the subject is the route), proposing each command with
- * its session header so a retry applies once; it publishes what each round applied on
+ * its session header so a retry applies once (a command that is not msgpack is refused before it
+ * reaches the log); it publishes what each round applied on
  * `g.<groupId>.committed` and every leadership change on `g.<groupId>.events`. Bad input gets a typed `BAD_REQUEST` reply and a rate-limited log line;
  * nothing a client sends can stop the node.
  */
@@ -15,11 +16,19 @@ import {
   decodeEntriesRequest,
   decodeProposeRequest,
   decodeReadRequest,
+  decodeWire,
   encodeWire,
   errorToWire,
 } from "@flotilla/client";
 import { replySafely } from "./reply-safely.js";
-import type { AppliedBatch, CommittedEvent, FlotillaNode, Group } from "@flotilla/runtime";
+import {
+  BadRequestError,
+  type AppliedBatch,
+  type CommittedEvent,
+  type FlotillaNode,
+  type Group,
+  type SessionHeader,
+} from "@flotilla/runtime";
 
 /** A hosted group the service answers for. */
 export type ServedGroup = Group<unknown, unknown, unknown, unknown>;
@@ -129,7 +138,8 @@ export class ClientService {
     const { client, respondedTo } = request;
     const outcomes = await Promise.allSettled(
       request.commands.map(({ seq, command }) =>
-        this.node.proposeSession(
+        this.proposeCommand(
+          msg,
           groupId,
           { clientId: client, sequence: seq, respondedTo },
           command,
@@ -142,6 +152,27 @@ export class ClientService {
         : { ok: false, error: errorToWire(outcome.reason) },
     );
     this.respond(msg, { v: CLIENT_PROTOCOL_VERSION, results });
+  }
+
+  /**
+   * Proposes one command of a request, once it is known to be msgpack: bytes that are not are
+   * refused here with `BAD_REQUEST`, so they never take a place in the log (every replica would
+   * only refuse them when applying, and the log would carry them until compaction).
+   */
+  private proposeCommand(
+    msg: Msg,
+    groupId: string,
+    session: SessionHeader,
+    command: Uint8Array,
+  ): Promise<unknown> {
+    try {
+      // The codec the node process gives every group (msgpack-codec.ts) decodes exactly this way.
+      decodeWire(command);
+    } catch (error) {
+      this.countRefusal(msg, groupId, "command", error);
+      return Promise.reject(error instanceof Error ? error : new BadRequestError("not msgpack"));
+    }
+    return this.node.proposeSession(groupId, session, command);
   }
 
   private async read(groupId: string, msg: Msg): Promise<void> {
@@ -231,6 +262,12 @@ export class ClientService {
   }
 
   private refuse(msg: Msg, groupId: string, what: string, error: unknown): void {
+    this.countRefusal(msg, groupId, what, error);
+    this.respond(msg, { v: CLIENT_PROTOCOL_VERSION, ok: false, error: errorToWire(error) });
+  }
+
+  /** Counts a refused request (or command) and logs it, one line per power of two. */
+  private countRefusal(msg: Msg, groupId: string, what: string, error: unknown): void {
     this.stats.badRequests++;
     // One line per power of two: a flood of garbage does not flood the log.
     if ((this.stats.badRequests & (this.stats.badRequests - 1)) === 0) {
@@ -239,7 +276,6 @@ export class ClientService {
         `bad ${what} request refused`,
       );
     }
-    this.respond(msg, { v: CLIENT_PROTOCOL_VERSION, ok: false, error: errorToWire(error) });
   }
 
   private respond(msg: Msg, reply: unknown): void {
