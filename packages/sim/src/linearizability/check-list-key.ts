@@ -37,7 +37,7 @@ export function checkListKey(
     case WglVerdict.notLinearizable:
       return {
         verdict: HistoryVerdict.notLinearizable,
-        explanation: explainListFailure(key, search.entries, result),
+        explanation: explainListFailure(key, search.entries, result, search.positions),
         operations: search.entries,
       };
   }

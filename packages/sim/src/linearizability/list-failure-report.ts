@@ -32,6 +32,7 @@ export function explainListFailure(
   key: string,
   entries: readonly ListEntry[],
   result: WglResult<ListState>,
+  positions: ReadonlyMap<string, number> = new Map(),
 ): string {
   if (result.verdict !== WglVerdict.notLinearizable) {
     throw new RangeError(`explainListFailure needs a failed search, got ${result.verdict}`);
@@ -44,6 +45,7 @@ export function explainListFailure(
       `${listKeyModel.describeState(result.stateAfterPrefix)}; after it this one cannot take ` +
       `effect before it returns:`,
     `  ${describeListEntry(stuck)}`,
+    ...pinNote(stuck, positions),
     ...allReadFindings(entries),
     "Operations around it (called before it returned, returned after the last one ordered):",
   ];
@@ -59,6 +61,17 @@ export function explainListFailure(
   lines.push(...around.map((entry) => `  ${describeListEntry(entry)}`));
   if (around.length === 0) lines.push("  (none)");
   return lines.join("\n");
+}
+
+/** Why an append may be refused: a read pins where its value went. */
+function pinNote(entry: ListEntry, positions: ReadonlyMap<string, number>): string[] {
+  const { input } = entry.operation;
+  const position = input.kind === "append" ? positions.get(input.value) : undefined;
+  if (input.kind !== "append" || position === undefined) return [];
+  return [
+    `  (Appended once and read at index ${position}, ${JSON.stringify(input.value)} can only ` +
+      `go onto a list of length ${position}.)`,
+  ];
 }
 
 /** The findings about every read, each under the read it is about, up to a bound. */
