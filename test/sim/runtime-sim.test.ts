@@ -16,7 +16,8 @@ import {
 
 /**
  * A disk driver that acknowledges a write as soon as it is issued, before the sync: the host
- * then sends votes and append acknowledgements that a crash can take back.
+ * then sends votes and append acknowledgements that a crash can take back. It commits the write
+ * first (readable, as a real disk's acknowledged write is), so what breaks is durability alone.
  */
 function acknowledgeBeforeSync(storage: SimNodeStorage): NodeStorage {
   return {
@@ -27,6 +28,7 @@ function acknowledgeBeforeSync(storage: SimNodeStorage): NodeStorage {
     removeGroups: (groupIds) => storage.removeGroups(groupIds),
     write: (batch: readonly GroupWrite[]) => {
       void storage.write(batch).catch(() => undefined);
+      storage.commit();
       return Promise.resolve();
     },
     createSnapshot: (groupId, index, membership, data) =>
@@ -54,6 +56,7 @@ function acknowledgeEarlyUnlessTermChanges(storage: SimNodeStorage): NodeStorage
       const synced = storage.write(batch);
       if (raisesTerm) return synced;
       void synced.catch(() => undefined);
+      storage.commit();
       return Promise.resolve();
     },
   };

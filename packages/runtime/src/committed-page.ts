@@ -35,7 +35,8 @@ export interface PageBound {
 /**
  * Reads a page from `storage`, never past `min(appliedIndex, storedIndex)`. While the replica's
  * write of applied entries is in flight the page ends before them (`through` below the applied
- * index); the reader asks again from `through + 1`.
+ * index), and while a snapshot received from the leader is stored but not yet restored a page
+ * that would start with it is empty; the reader asks again from `through + 1`.
  *
  * @throws {AssertionError} when `storedIndex` lies past storage's last index (a host that
  *   reported a write stored before storage could return it).
@@ -57,6 +58,9 @@ export function readCommittedPage(
   if (next < storage.firstIndex()) {
     const snapshot = storage.snapshot();
     const { index, term } = snapshot.metadata;
+    // A snapshot from the leader is readable once its write commits, but the replica restores
+    // it only after the write resolves: until then it is past what this replica applied.
+    if (index > readable) return { events, through: next - 1 };
     events.push({ type: "snapshot", index, term, data: decodeSnapshot(snapshot.data).state });
     next = index + 1;
   }

@@ -9,6 +9,7 @@ import { MemoryStorage, membershipOf, nodeId, type Entry } from "@flotilla/raft"
 import { MemoryNodeStorage, type GroupWrite, type NodeStorage } from "@flotilla/storage-lmdb";
 import { readCommittedPage } from "../src/index.js";
 import { encodePlain } from "../src/sessions/command-envelope.js";
+import { encodeSnapshot } from "../src/sessions/snapshot-envelope.js";
 import { TestCluster, waitFor, type TestNode } from "./helpers.js";
 
 /**
@@ -63,6 +64,22 @@ describe("readCommittedPage", () => {
     const page = readCommittedPage(storage, { appliedIndex: 4, storedIndex: 2 }, 1, 1 << 20);
     expect(page.events.map((event) => event.index)).toEqual([1, 2]);
     expect(page.through).toBe(2);
+  });
+
+  it("serves no snapshot the replica has stored but not yet restored", () => {
+    // A follower's write of the leader's snapshot at 9 committed; its applied index is still 3.
+    const storage = new MemoryStorage(membershipOf([nodeId("a")]));
+    storage.append([1, 2, 3].map((index) => entry(index, 1)));
+    storage.applySnapshot({
+      metadata: { index: 9, term: 2, membership: membershipOf([nodeId("a")]) },
+      data: encodeSnapshot(new Uint8Array(), new Uint8Array([9])),
+    });
+    const bound = { appliedIndex: 3, storedIndex: 3 };
+    expect(readCommittedPage(storage, bound, 2, 1 << 20)).toEqual({ events: [], through: 1 });
+    const restored = { appliedIndex: 9, storedIndex: 9 };
+    const page = readCommittedPage(storage, restored, 2, 1 << 20);
+    expect(page.events.map((event) => [event.type, event.index])).toEqual([["snapshot", 9]]);
+    expect(page.through).toBe(9);
   });
 
   it("refuses a stored index past what storage returns (a programmer error)", () => {

@@ -7,7 +7,7 @@
  */
 import { nodeId as toNodeId, type NodeId, type SeededRandom } from "@flotilla/raft";
 import { FlotillaNode, type FlotillaNodeOptions, type LeadershipEvent } from "@flotilla/runtime";
-import type { NodeStorage } from "@flotilla/storage-lmdb";
+import type { GroupStorage, NodeStorage } from "@flotilla/storage-lmdb";
 import { childSeed, pick } from "../random-choice.js";
 import type { BatchNetwork } from "./batch-network.js";
 import { CheckedKv } from "./checked-kv.js";
@@ -277,6 +277,13 @@ export class RuntimeCluster {
     for (const slot of this.slots) slot.time.step();
   }
 
+  /** Each live disk commits what was written with `odds` (readable now, not yet durable). */
+  commitSome(random: SeededRandom, odds: number): void {
+    for (const slot of this.slots) {
+      if (slot.live !== undefined && random.chance(odds)) slot.live.storage.commit();
+    }
+  }
+
   /** Each live disk syncs with `odds` (durable now; the hosts learn it at acknowledgeSyncs). */
   syncSome(random: SeededRandom, odds: number): void {
     for (const slot of this.slots) {
@@ -337,6 +344,11 @@ export class RuntimeCluster {
   /** The live host of node `id`, if it is up. */
   host(id: NodeId): FlotillaNode | undefined {
     return this.slot(id).live?.node;
+  }
+
+  /** What node `id`'s live host can read of `groupId` now (its committed transactions). */
+  readableGroup(id: NodeId, groupId: string): GroupStorage | undefined {
+    return this.slot(id).live?.storage.group(groupId);
   }
 
   /** The live replica that says it leads `groupId` in the highest term, if any. */

@@ -36,6 +36,13 @@ export interface RuntimeCoverage {
   diskFailures: number;
   /** Steps that ended with a replica asleep (quiescence), summed over replicas. */
   quiescedReplicaSteps: number;
+  /** Catch-up pages (`node.readCommitted`) read and checked. */
+  catchUpPages: number;
+  /**
+   * Catch-up pages read while that replica had applied past what its storage returned (its own
+   * write of applied entries in flight: the race of issue 12's defect 2).
+   */
+  catchUpAheadOfStorage: number;
 }
 
 /** All counters at zero. */
@@ -56,6 +63,8 @@ export function emptyRuntimeCoverage(): RuntimeCoverage {
     transfers: 0,
     diskFailures: 0,
     quiescedReplicaSteps: 0,
+    catchUpPages: 0,
+    catchUpAheadOfStorage: 0,
   };
 }
 

@@ -16,6 +16,7 @@ import { childSeed } from "../random-choice.js";
 import { HISTORY_STATES_PER_KEY_MAX, NETWORK_IN_FLIGHT_MAX } from "../simulation.js";
 import { Violation } from "../violation.js";
 import { BatchNetwork } from "./batch-network.js";
+import { CatchUpReader } from "./catch-up-reader.js";
 import { FutureLedger } from "./future-ledger.js";
 import { HostChecker } from "./host-checker.js";
 import { LeaderWorkCheck } from "./leader-work-check.js";
@@ -60,6 +61,8 @@ export class RuntimeSimulation {
   private readonly cluster: RuntimeCluster;
   private readonly faults: RuntimeFaultInjector;
   private readonly syncRandom: SeededRandom;
+  private readonly commitRandom: SeededRandom;
+  private readonly catchUp: CatchUpReader;
   private readonly clients: RuntimeClient[] = [];
   private readonly history: HistoryOperation[] = [];
   private readonly tickMs: number;
@@ -116,6 +119,15 @@ export class RuntimeSimulation {
     );
     this.syncRandom = new SeededRandom(childSeed(root));
     this.createClients(new SeededRandom(childSeed(root)));
+    // Drawn after every earlier stream, so those are what they were before these existed.
+    this.commitRandom = new SeededRandom(childSeed(root));
+    this.catchUp = new CatchUpReader(
+      this.cluster,
+      new SeededRandom(childSeed(root)),
+      this.checker,
+      this.coverage,
+      world.catchUpOdds,
+    );
   }
 
   /** The step being run (for violation reports). */
@@ -159,6 +171,9 @@ export class RuntimeSimulation {
     const syncOdds = phase === "safety" ? this.world.syncOdds : 1;
     for (let round = 0; round < this.world.syncRoundsPerStep; round++) {
       await this.cluster.settle();
+      // Hosts wait for their disks here: remote catch-up reads meet writes in flight.
+      if (phase !== "drain") this.catchUp.act();
+      this.cluster.commitSome(this.commitRandom, this.world.commitOdds);
       this.cluster.syncSome(this.syncRandom, syncOdds);
       if (phase === "safety") this.faults.afterSync(step);
       this.cluster.acknowledgeSyncs();

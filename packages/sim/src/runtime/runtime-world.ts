@@ -66,6 +66,13 @@ export interface RuntimeWorld {
    * idle and quiesce while faults go on.
    */
   readonly idlePhaseSteps: number;
+  /**
+   * Per sync opportunity, odds that a node's written transactions commit (become readable)
+   * without syncing; a sync commits too. Low odds keep writes in flight, unreadable, longer.
+   */
+  readonly commitOdds: number;
+  /** Per step, odds that a catch-up reader pages through `node.readCommitted`. */
+  readonly catchUpOdds: number;
 }
 
 /** Parameters fixed from the command line. */
@@ -127,6 +134,9 @@ export function chooseRuntimeWorld(seed: number, pins: RuntimeWorldPins = {}): R
     transferOdds: odds(0.01, 0.2),
     diskErrorOdds: odds(0.002, 0.5),
     idlePhaseSteps: random.chance(0.5) ? 0 : intBetween(random, 50, 500),
+    // Drawn last, so the parameters above are what they were before these existed.
+    commitOdds: pick(random, [0, 0.3, 0.7]),
+    catchUpOdds: pick(random, [0.05, 0.2, 0.5]),
   };
   return { ...chosen, ...pins };
 }

@@ -1,11 +1,13 @@
 /**
- * A node's storage for one incarnation of a simulated host, with a crash model. Every write is
- * visible to the host's reads at once (committed in memory) but its promise resolves only when
- * the simulator decides the disk synced (a later step): a host that sends a vote or an append
- * acknowledgement before its write resolved is sending something a crash can take back. A crash
- * keeps the synced state, plus optionally a prefix of the unsynced transactions (a torn tail),
- * and leaves the dead incarnation's pending writes unresolved forever. A write batch can also
- * fail with an injected I/O error, storing nothing.
+ * A node's storage for one incarnation of a simulated host, with a crash model. A write is
+ * checked at once (as LMDB's write plan does) but becomes visible to the host's reads only when
+ * its transaction commits — at {@link SimNodeStorage.commit} or a sync, a later step — and its
+ * promise resolves only when the simulator decides the disk synced: a host that reads its own
+ * write before it resolved, or sends a vote or an append acknowledgement before then, is relying
+ * on something a crash (or the commit still to come) can take back. A crash keeps the synced
+ * state, plus optionally a prefix of the unsynced transactions (a torn tail), and leaves the dead
+ * incarnation's pending writes unresolved forever. A write batch can also fail with an injected
+ * I/O error, storing nothing.
  */
 import type { Membership, Snapshot } from "@flotilla/raft";
 import {
@@ -18,7 +20,7 @@ import {
   type MemoryNodeStorage,
   type NodeStorage,
 } from "@flotilla/storage-lmdb";
-import type { DiskOp, SimDisk } from "./sim-disk.js";
+import { applyOp, type DiskOp, type SimDisk } from "./sim-disk.js";
 
 /** A transaction written but not yet synced. */
 interface PendingOp {
@@ -44,7 +46,12 @@ export const UNSYNCED_OPS_MAX = 4096;
  */
 export class SimNodeStorage implements NodeStorage {
   readonly durability: Durability = Durability.Strict;
+  /** What the host reads: the committed transactions. */
   private readonly live: MemoryNodeStorage;
+  /** Every transaction accepted so far, committed or not: it judges each new one at once. */
+  private readonly planned: MemoryNodeStorage;
+  /** Accepted transactions not yet visible to reads, in order. */
+  private uncommitted: PendingOp[] = [];
   private pending: PendingOp[] = [];
   private unacknowledged: PendingOp[] = [];
   private state: "open" | "crashed" | "closed" = "open";
@@ -59,6 +66,7 @@ export class SimNodeStorage implements NodeStorage {
     private readonly failWrite: () => boolean = () => false,
   ) {
     this.live = disk.rebuild();
+    this.planned = disk.rebuild();
   }
 
   groupIds(): string[] {
@@ -71,7 +79,7 @@ export class SimNodeStorage implements NodeStorage {
 
   /** Always synced, as the contract says: everything written before it is synced with it. */
   createGroups(groups: readonly GroupBootstrap[]): Promise<void> {
-    const result = this.submit({ type: "create-groups", groups }, this.live.createGroups(groups));
+    const result = this.submit<void>({ type: "create-groups", groups });
     this.syncNow();
     return result;
   }
@@ -79,7 +87,7 @@ export class SimNodeStorage implements NodeStorage {
   /** Always synced. */
   removeGroups(groupIds: readonly string[]): Promise<void> {
     const op: DiskOp = { type: "remove-groups", groupIds };
-    const result = this.submit(op, this.live.removeGroups(groupIds));
+    const result = this.submit<void>(op);
     this.syncNow();
     return result;
   }
@@ -90,7 +98,7 @@ export class SimNodeStorage implements NodeStorage {
       this.injectedFailures++;
       return Promise.reject(new StorageWriteError("sim-disk", 5, "write"));
     }
-    return this.submit({ type: "write", batch }, this.live.write(batch));
+    return this.submit<void>({ type: "write", batch });
   }
 
   createSnapshot(
@@ -100,7 +108,7 @@ export class SimNodeStorage implements NodeStorage {
     data: Uint8Array,
   ): Promise<Snapshot> {
     const op: DiskOp = { type: "create-snapshot", groupId, index, membership, data };
-    return this.submit(op, this.live.createSnapshot(groupId, index, membership, data));
+    return this.submit<Snapshot>(op);
   }
 
   /** Syncs what was written and closes. Idempotent. */
@@ -125,11 +133,31 @@ export class SimNodeStorage implements NodeStorage {
   }
 
   /**
-   * An fsync: every transaction so far becomes durable. The host learns it only at
+   * The transactions written so far commit: the host's reads see them (not yet durable, and not
+   * yet acknowledged — the LMDB commit before its sync returns).
+   */
+  commit(): void {
+    if (this.state !== "open") return;
+    const committed = this.uncommitted;
+    this.uncommitted = [];
+    for (const pending of committed) {
+      // The planned store accepted it, so the live one (the same state, behind) does too.
+      if (pending.valid) void applyOp(this.live, pending.op).catch(this.onCommitRefused);
+    }
+  }
+
+  /** Transactions written but not yet visible to the host's reads. */
+  uncommittedCount(): number {
+    return this.uncommitted.filter((pending) => pending.valid).length;
+  }
+
+  /**
+   * An fsync: every transaction so far commits and becomes durable. The host learns it only at
    * {@link acknowledge}, so a crash can fall between the two (durable, never acknowledged).
    */
   sync(): void {
     if (this.state !== "open") return;
+    this.commit();
     const synced = this.pending;
     this.pending = [];
     for (const pending of synced) {
@@ -173,6 +201,7 @@ export class SimNodeStorage implements NodeStorage {
     if (this.state !== "open") return 0;
     this.state = "crashed";
     this.unacknowledged = [];
+    this.uncommitted = [];
     const valid = this.pending.filter((pending) => pending.valid);
     this.pending = [];
     const kept = valid.slice(0, Math.max(0, keptOps));
@@ -186,15 +215,22 @@ export class SimNodeStorage implements NodeStorage {
     this.acknowledge();
   }
 
+  private readonly onCommitRefused = (error: unknown): void =>
+    this.onRefused("commit of an accepted transaction", error);
+
   /**
-   * Queues `op` (already applied to the live store, whose verdict is `applied`) until a sync.
-   * After a crash nothing settles: the dead host waits forever, as a killed process would.
+   * Checks `op` against the planned store (its verdict is the host's answer) and queues it until
+   * a commit makes it visible and a sync makes it durable. After a crash nothing settles: the
+   * dead host waits forever, as a killed process would.
    */
-  private submit<T>(op: DiskOp, applied: Promise<T>): Promise<T> {
+  private submit<T>(op: DiskOp): Promise<T> {
     if (this.state === "crashed") return new Promise<T>(() => undefined);
     if (this.state === "closed") return Promise.reject(new StorageClosedError());
+    // applyOp resolves with what the store's own method resolves with for `op`'s type.
+    const applied = applyOp(this.planned, op) as Promise<T>;
     const pending: PendingOp = { op, valid: true, synced: false, release: undefined };
     this.pending.push(pending);
+    this.uncommitted.push(pending);
     if (this.pending.length > UNSYNCED_OPS_MAX) this.syncNow();
     return applied.then(
       (value) =>

@@ -1,0 +1,53 @@
+/**
+ * Replays every seed in failed-seeds.json, the list of seeds that ever failed: each must now run
+ * to the end with no violation and a complete history check. A seed replays exactly only while
+ * its simulator draws its random numbers in the same order; when that changes, re-find the seed
+ * (its violation's description says what to look for) rather than drop it.
+ */
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { runSeed, type WorldPins } from "@flotilla/sim";
+import { runRuntimeSeed, type RuntimeWorldPins } from "../../packages/sim/src/runtime/index.js";
+
+/** One seed that failed once. */
+interface FailedSeed<Pins> {
+  readonly seed: number;
+  /** World pins it ran with, as `--pin name=value` gives them. */
+  readonly options?: Pins;
+  /** When and in which run it was found. */
+  readonly found: string;
+  /** The first line of its violation. */
+  readonly what: string;
+}
+
+interface FailedSeeds {
+  readonly core: readonly FailedSeed<WorldPins>[];
+  readonly runtime: readonly FailedSeed<RuntimeWorldPins>[];
+}
+
+const failed = JSON.parse(
+  readFileSync(new URL("./failed-seeds.json", import.meta.url), "utf8"),
+) as FailedSeeds;
+
+describe("seeds that once failed (failed-seeds.json)", () => {
+  it("lists at least one seed of each simulator", () => {
+    expect(failed.core.length).toBeGreaterThan(0);
+    expect(failed.runtime.length).toBeGreaterThan(0);
+  });
+
+  for (const { seed, options, what } of failed.core) {
+    it(`core seed ${seed} (once: ${what})`, () => {
+      const outcome = runSeed(seed, options ?? {});
+      expect(outcome.violation).toBeUndefined();
+      expect(outcome.report?.historyCheckExhausted).toBeUndefined();
+    });
+  }
+
+  for (const { seed, options, what } of failed.runtime) {
+    it(`runtime seed ${seed} (once: ${what})`, async () => {
+      const outcome = await runRuntimeSeed(seed, options ?? {});
+      expect(outcome.violation).toBeUndefined();
+      expect(outcome.report?.historyCheckExhausted).toBeUndefined();
+    });
+  }
+});
