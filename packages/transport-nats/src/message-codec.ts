@@ -4,6 +4,7 @@
  * small messages of a batch compact; the decoder checks every element's type and count.
  */
 import type {
+  AppendEntries,
   ConfigEntry,
   Entry,
   Membership,
@@ -164,8 +165,8 @@ function typedMessage(
         commitIndex: readUint(f(2), at("commitIndex")),
         commitTerm: readUint(f(3), at("commitTerm")),
       };
-    case "AppendEntries":
-      return {
+    case "AppendEntries": {
+      const message = {
         type,
         ...base,
         prevLogIndex: readUint(f(0), at("prevLogIndex")),
@@ -175,6 +176,9 @@ function typedMessage(
           entryFromWire(entry, at(`entries[${i}]`)),
         ),
       };
+      checkEntriesFollow(message, at("entries"));
+      return message;
+    }
     case "AppendEntriesResult":
       return {
         type,
@@ -214,6 +218,37 @@ function typedMessage(
         context: readBytes(f(0), at("context")),
         index: readUint(f(1), at("index")),
       };
+  }
+}
+
+/**
+ * The shape every AppendEntries from a correct leader has (Raft §5.3): its entries follow
+ * `prevLogIndex` one index apart, their terms never decrease, start at or above `prevLogTerm`
+ * and end at or below the message's term. The core relies on it (an entry past a hole would
+ * trip an assertion and fail-stop the replica), so a message without it is refused here, at the
+ * edge, as bad input. Found by fuzzing the codec (issue 12).
+ *
+ * @throws {WireFormatError} naming the first entry out of place.
+ */
+function checkEntriesFollow(
+  message: Pick<AppendEntries, "prevLogIndex" | "prevLogTerm" | "term" | "entries">,
+  path: string,
+): void {
+  let previousTerm = message.prevLogTerm;
+  for (const [i, entry] of message.entries.entries()) {
+    if (entry.index !== message.prevLogIndex + 1 + i) {
+      throw new WireFormatError(
+        `${path}[${i}].index`,
+        `expected ${message.prevLogIndex + 1 + i}, got ${entry.index}`,
+      );
+    }
+    if (entry.term < previousTerm || entry.term > message.term) {
+      throw new WireFormatError(
+        `${path}[${i}].term`,
+        `term ${entry.term} outside [${previousTerm}, ${message.term}]`,
+      );
+    }
+    previousTerm = entry.term;
   }
 }
 

@@ -99,14 +99,33 @@ export const messageArbitraries: Readonly<Record<MessageType, fc.Arbitrary<Messa
     commitIndex: uintArbitrary,
     commitTerm: uintArbitrary,
   }),
-  AppendEntries: fc.record({
-    type: fc.constant("AppendEntries" as const),
-    ...base,
-    prevLogIndex: uintArbitrary,
-    prevLogTerm: uintArbitrary,
-    entries: fc.array(entryArbitrary, { maxLength: 8 }),
-    leaderCommit: uintArbitrary,
-  }),
+  // As a correct leader sends them (the decoder refuses others): entries follow prevLogIndex,
+  // terms from prevLogTerm up to the message's term, never decreasing.
+  AppendEntries: fc
+    .record({
+      from: nodeIdArbitrary,
+      to: nodeIdArbitrary,
+      prevLogIndex: fc.nat({ max: Number.MAX_SAFE_INTEGER - 100 }),
+      prevLogTerm: fc.nat({ max: Number.MAX_SAFE_INTEGER - 100 }),
+      termSteps: fc.array(fc.nat({ max: 3 }), { minLength: 1, maxLength: 9 }),
+      entries: fc.array(entryArbitrary, { maxLength: 8 }),
+      leaderCommit: uintArbitrary,
+    })
+    .map(({ termSteps, entries, prevLogIndex, prevLogTerm, ...rest }) => {
+      let term = prevLogTerm;
+      const placed = entries.map((entry, i) => {
+        term += termSteps[i % termSteps.length] ?? 0;
+        return { ...entry, index: prevLogIndex + 1 + i, term };
+      });
+      return {
+        type: "AppendEntries" as const,
+        ...rest,
+        term: term + (termSteps[0] ?? 0),
+        prevLogIndex,
+        prevLogTerm,
+        entries: placed,
+      };
+    }),
   AppendEntriesResult: fc.record({
     type: fc.constant("AppendEntriesResult" as const),
     ...base,
