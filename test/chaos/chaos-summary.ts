@@ -26,12 +26,15 @@ export interface ChaosSummary {
   readonly faults: ReadonlyMap<string, number>;
   /** The state machine kinds the run exercised. */
   readonly kinds: readonly string[];
+  /** Why the quiet period failed (no leader, replicas behind), if it did. */
+  readonly quietProblem?: string;
 }
 
 /** Why the run failed: one line per violation (empty when it passed). */
 export function runFailed(summary: ChaosSummary): string[] {
   const failures: string[] = [];
   const { linearizability: lin, fencing } = summary;
+  if (summary.quietProblem !== undefined) failures.push(summary.quietProblem);
   if (summary.lost.length > 0) {
     failures.push(
       `lost ${summary.lost.length} acknowledged writes: ` +

@@ -15,7 +15,7 @@ import {
   type ReplicaDigest,
 } from "./convergence-check.js";
 
-/** Bound on the members of one group reaching the same applied index. */
+/** Bound on the members of every group reaching the same applied index. */
 const SAME_INDEX_BOUND_MS = 20_000;
 
 /** The final states and the convergence verdict. */
@@ -41,6 +41,8 @@ export async function collectFinalStates(
   const states = new Map<string, ChaosSnapshot>();
   const replicas: ReplicaDigest[] = [];
   const missing: { groupId: string; nodeId: string; reason: string }[] = [];
+  // One bound for all groups: a wedged replica must not cost it once per group.
+  const deadline = Date.now() + SAME_INDEX_BOUND_MS;
   for (const groupId of cluster.groupIds) {
     const leader = leaders.get(groupId);
     if (leader === undefined) {
@@ -51,7 +53,6 @@ export async function collectFinalStates(
     const members = [...(status?.voters ?? []), ...(status?.learners ?? [])].filter(
       (nodeId) => removed.get(groupId) !== nodeId,
     );
-    const deadline = Date.now() + SAME_INDEX_BOUND_MS;
     let read: Map<string, StateReply> = new Map();
     for (;;) {
       read = new Map();

@@ -99,24 +99,30 @@ async function run(args: ChaosArgs, out: string): Promise<ChaosSummary> {
     say("stopping the workload; healing (quiet period)");
     await fleet.stopWorkload(OP_TIMEOUT_MS + 30_000);
     const quietStart = Date.now();
-    await nemesis.healAll();
-    await cluster.nodes.waitForLeaders(cluster.groupIds, QUIET_BOUND_MS);
-    await writeEndMarkers(cluster, clusterName, args.seed);
-    await cluster.nodes
-      .waitForCatchUp(cluster.groupIds, QUIET_BOUND_MS)
-      .catch(async (error: unknown) => {
-        writeFileSync(
-          join(out, "status-at-failure.json"),
-          JSON.stringify(Object.fromEntries(await cluster.nodes.statuses()), null, 2),
-        );
-        throw error;
-      });
-    say(`quiet after ${((Date.now() - quietStart) / 1000).toFixed(1)} s`);
-    const unfinished = await fleet.finishStreams(STREAM_END_BOUND_MS);
+    // A cluster that does not heal is a failure of the run, but the checks still run on what
+    // was recorded: they say more about it than the timeout alone.
+    let quietProblem: string | undefined;
+    try {
+      await nemesis.healAll();
+      await cluster.nodes.waitForLeaders(cluster.groupIds, QUIET_BOUND_MS);
+      await writeEndMarkers(cluster, clusterName, args.seed);
+      await cluster.nodes.waitForCatchUp(cluster.groupIds, QUIET_BOUND_MS);
+      say(`quiet after ${((Date.now() - quietStart) / 1000).toFixed(1)} s`);
+    } catch (error) {
+      quietProblem = `the cluster did not heal within the quiet period: ${String(error)}`;
+      say(quietProblem);
+      writeFileSync(
+        join(out, "status-at-failure.json"),
+        JSON.stringify(Object.fromEntries(await cluster.nodes.statuses()), null, 2),
+      );
+    }
+    const unfinished = await fleet.finishStreams(
+      quietProblem === undefined ? STREAM_END_BOUND_MS : 5_000,
+    );
     if (unfinished.length > 0) say(`subscribers short of the end marker: ${unfinished.join(", ")}`);
     const final = await collectFinalStates(cluster, nemesis.removedMembers());
     await cluster.stopSink();
-    return await check(args, out, nemesis, final);
+    return await check(args, out, nemesis, final, quietProblem);
   } finally {
     fleet?.dispose();
     await writeNodeLogs(cluster, out);
@@ -152,6 +158,7 @@ async function check(
   out: string,
   nemesis: Nemesis,
   final: Awaited<ReturnType<typeof collectFinalStates>>,
+  quietProblem: string | undefined,
 ): Promise<ChaosSummary> {
   const records = mergeHistories(out);
   say(`history: ${records.length} operations; checking`);
@@ -174,6 +181,7 @@ async function check(
     pausedALeader: nemesis.pausedALeader,
     faults: nemesis.counts,
     kinds: ["chaos"],
+    ...(quietProblem === undefined ? {} : { quietProblem }),
   };
   writeFileSync(
     join(out, "summary.json"),
