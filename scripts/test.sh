@@ -4,20 +4,48 @@
 # Exits non-zero if anything failed. A failing step never skips the steps after it.
 #
 # Checks, each counted:
-#   typecheck (1)  lint (1)  prettier --check (1)  vitest (1 per test)
+#   typecheck (1)  lint (1)  prettier --check (1)  vitest (1 per test; test/sim/failed-seeds.test.ts
+#   replays every seed in test/sim/failed-seeds.json, the seeds that ever failed)
 #   integration tests (1 per test; each test/integration/**/*.test.ts file in its own vitest run)
 #   demo --ci (1: exit 0 and the verification line with lost=0 diverged=0)
-#   simulator, core and runtime modes (1 per seed: seeds without a violation pass, seeds with
-#   one fail; plus 1 per mode: every coverage counter non-zero)
+#   simulator, core and runtime modes, each on its fixed seeds (from 0) and on fresh seeds (1 per
+#   seed: seeds with neither a violation nor an incomplete history check pass; plus 1 per run:
+#   every coverage counter non-zero)
 #
-# Knobs (environment): FLOTILLA_SIM_SEEDS (default 300), FLOTILLA_SIM_RUNTIME_SEEDS (default 100)
+# Fresh seeds: each commit runs its own range, so every run explores new worlds yet any failure
+# replays. The start, FRESH_SEED, is derived from the commit (`git rev-parse HEAD`, its first 8
+# hex digits mapped into [1,000,000, 1,001,000,000), far above every fixed seed) and printed as
+# "fresh seeds: start S (from commit <sha>)"; the same commit always runs the same seeds. Outside
+# a git checkout it falls back to a fixed start and says so. Later steps (the chaos run) reuse
+# FRESH_SEED. A fresh seed that fails goes into test/sim/failed-seeds.json.
+#
+# Knobs (environment): FLOTILLA_SIM_SEEDS (fixed core seeds, default 300),
+# FLOTILLA_SIM_FRESH_SEEDS (fresh core seeds, default 300), FLOTILLA_SIM_RUNTIME_SEEDS (fixed
+# runtime seeds, default 100), FLOTILLA_SIM_RUNTIME_FRESH_SEEDS (fresh runtime seeds, default
+# 100), FLOTILLA_FRESH_SEED (overrides the derived start, e.g. to replay another commit's run),
 # and the per-step time bounds below.
 set -u
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
 SIM_SEEDS="${FLOTILLA_SIM_SEEDS:-300}"
+SIM_FRESH_SEEDS="${FLOTILLA_SIM_FRESH_SEEDS:-300}"
 SIM_RUNTIME_SEEDS="${FLOTILLA_SIM_RUNTIME_SEEDS:-100}"
+SIM_RUNTIME_FRESH_SEEDS="${FLOTILLA_SIM_RUNTIME_FRESH_SEEDS:-100}"
+
+# The fresh seeds' start, from the commit (see the header); one value for every step that uses it.
+FRESH_SEED_BASE=1000000
+if [ -n "${FLOTILLA_FRESH_SEED:-}" ]; then
+  FRESH_SEED="$FLOTILLA_FRESH_SEED"
+  FRESH_SEED_SOURCE="from FLOTILLA_FRESH_SEED"
+elif COMMIT_SHA="$(git rev-parse HEAD 2>/dev/null)" && [[ "$COMMIT_SHA" =~ ^[0-9a-f]{8} ]]; then
+  FRESH_SEED=$((FRESH_SEED_BASE + 16#${COMMIT_SHA:0:8} % 1000000000))
+  FRESH_SEED_SOURCE="from commit $COMMIT_SHA"
+else
+  FRESH_SEED="$FRESH_SEED_BASE"
+  FRESH_SEED_SOURCE="not a git checkout: the fixed fallback start"
+fi
+export FRESH_SEED
 # Every run has a bound (STYLE.md §8): a hung step fails instead of hanging CI.
 TYPECHECK_TIMEOUT_S="${FLOTILLA_TYPECHECK_TIMEOUT_S:-900}"
 LINT_TIMEOUT_S="${FLOTILLA_LINT_TIMEOUT_S:-900}"
@@ -181,29 +209,31 @@ else
 fi
 
 # run_sim NAME LOG ARGS...: one simulator run; each seed is one check ("sim: N seeds, V
-# violations"), then one check that every coverage counter of the run is non-zero, so a
-# simulator that quietly stops injecting a fault or exercising a feature fails here.
+# violations, I incomplete": a seed with a violation or an incomplete history check fails), then
+# one check that every coverage counter of the run is non-zero, so a simulator that quietly stops
+# injecting a fault or exercising a feature fails here.
 run_sim() {
-  local name="$1" log="$2" status line seeds_run violations failed passed coverage
+  local name="$1" log="$2" status line seeds_run violations incomplete failed passed coverage
   shift 2
   step "$name: npm run sim -- $*"
   bounded "$SIM_TIMEOUT_S" npm run sim -- "$@" 2>&1 | tee "$log"
   status="${PIPESTATUS[0]}"
   explain_status "$name" "$status" "$SIM_TIMEOUT_S"
   line="$(grep -E '^sim: [0-9]+ seeds, [0-9]+ violations?' "$log" | tail -n 1)"
-  if [[ "$line" =~ ^sim:\ ([0-9]+)\ seeds,\ ([0-9]+)\ violation ]]; then
+  if [[ "$line" =~ ^sim:\ ([0-9]+)\ seeds,\ ([0-9]+)\ violations?(,\ ([0-9]+)\ incomplete)? ]]; then
     seeds_run="${BASH_REMATCH[1]}"
     violations="${BASH_REMATCH[2]}"
-    failed="$violations"
-    if [ "$status" -ne 0 ] && [ "$violations" -eq 0 ]; then
+    incomplete="${BASH_REMATCH[4]:-0}"
+    failed=$((violations + incomplete))
+    if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
       echo "$name: exit status $status with no violation reported: counted as 1 failure"
       failed=1
     fi
-    passed=$((seeds_run - violations))
+    passed=$((seeds_run - violations - incomplete))
     if [ "$passed" -lt 0 ]; then passed=0; fi
     record "$name ($seeds_run seeds)" "$passed" "$failed"
   else
-    echo "$name: no 'sim: N seeds, V violations' summary line (exit $status)"
+    echo "$name: no 'sim: N seeds, V violations, I incomplete' summary line (exit $status)"
     record "$name" 0 1
   fi
   coverage="$(grep -E '^coverage: ' "$log" | tail -n 1)"
@@ -216,8 +246,16 @@ run_sim() {
   fi
 }
 
-# The core simulator, then the simulator driving the runtime (real FlotillaNode hosts).
+# The core simulator, then the simulator driving the runtime (real FlotillaNode hosts): the
+# fixed seeds from 0, then the commit's fresh range (a failure there replays with the printed
+# command; add the seed to test/sim/failed-seeds.json).
+step "fresh seeds: start $FRESH_SEED ($FRESH_SEED_SOURCE)"
+echo "fresh seeds: start $FRESH_SEED ($FRESH_SEED_SOURCE)"
 run_sim "simulator" "$TMP_DIR/sim.log" --seeds "$SIM_SEEDS"
+run_sim "simulator, fresh seeds" "$TMP_DIR/sim-fresh.log" \
+  --seeds "$SIM_FRESH_SEEDS" --start "$FRESH_SEED"
 run_sim "runtime simulator" "$TMP_DIR/sim-runtime.log" --runtime --seeds "$SIM_RUNTIME_SEEDS"
+run_sim "runtime simulator, fresh seeds" "$TMP_DIR/sim-runtime-fresh.log" \
+  --runtime --seeds "$SIM_RUNTIME_FRESH_SEEDS" --start "$FRESH_SEED"
 
 finish

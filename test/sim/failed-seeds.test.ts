@@ -12,7 +12,7 @@ import { runRuntimeSeed, type RuntimeWorldPins } from "../../packages/sim/src/ru
 /** One seed that failed once. */
 interface FailedSeed<Pins> {
   readonly seed: number;
-  /** World pins it ran with, as `--pin name=value` gives them. */
+  /** World parameters it ran with, as `--<parameter> value` gives them. */
   readonly options?: Pins;
   /** When and in which run it was found. */
   readonly found: string;
