@@ -209,8 +209,8 @@ export class RuntimeCluster {
     const check = new CommittedStreamCheck(kv.replica, fromIndex, checker, coverage, stopping);
     live.subscriptions.push(group.committed$({ fromIndex }).subscribe(check));
     live.subscriptions.push(
-      node.leaderOnly(groupId, ({ term, signal }) =>
-        workCheck.start(slot.id, incarnation, groupId, term, signal),
+      node.leaderOnly(groupId, (context) =>
+        workCheck.start(slot.id, incarnation, groupId, context, slot.time, this.slots),
       ),
     );
   }
