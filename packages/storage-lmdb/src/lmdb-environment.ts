@@ -27,6 +27,7 @@ import {
 import type { Durability } from "@flotilla/runtime";
 import type { SnapshotLayout } from "./lmdb-group-storage.js";
 import type { GroupSummary } from "./write-plan.js";
+import { checkDataFile } from "./data-file-check.js";
 import { StorageCorruptionError, StorageFormatVersionError } from "./storage-errors.js";
 
 /** The initial memory map; lmdb-js doubles it whenever a transaction needs more. */
@@ -58,6 +59,7 @@ function isSyncable(root: unknown): root is SyncableRoot {
  * Opens the environment in the directory `path` (created if missing) and checks its format.
  *
  * @throws {StorageFormatVersionError} for an unknown format or a foreign environment.
+ * @throws {StorageCorruptionError} for a `data.mdb` that is not an LMDB file or is cut short.
  */
 export async function openEnvironment(
   path: string,
@@ -65,6 +67,8 @@ export async function openEnvironment(
   mapSizeBytes: number,
 ): Promise<Environment> {
   mkdirSync(path, { recursive: true });
+  // Before LMDB maps it: lmdb-js crashes the process on a file that is not LMDB's.
+  checkDataFile(path);
   const root = open<Uint8Array, Key>({
     path,
     // A directory even when its name has a dot in it (lmdb-js would take it for a file name).
