@@ -21,6 +21,7 @@ import type { ClientView, KvGroup, LiveReplica } from "./runtime-client.js";
 import type { RuntimeCoverage } from "./runtime-coverage.js";
 import type { RuntimeWorld } from "./runtime-world.js";
 import { SimDisk } from "./sim-disk.js";
+import { withLostTail, type LostTail } from "./lost-tail-storage.js";
 import { SimNodeStorage } from "./sim-node-storage.js";
 import { SimTransport } from "./sim-transport.js";
 
@@ -75,6 +76,11 @@ export class RuntimeCluster {
   private readonly membersOf = new Map<string, readonly NodeId[]>();
   /** Whether disks may fail writes (the safety phase only). */
   diskErrors = true;
+  /**
+   * Draws the damaged-disk restarts (a log that lost its tail below the applied index); none
+   * while unset. Its own stream, set after the run's other streams are drawn.
+   */
+  lostTailRandom: SeededRandom | undefined;
 
   constructor(private readonly options: RuntimeClusterOptions) {
     const { world, random } = options;
@@ -141,7 +147,13 @@ export class RuntimeCluster {
       this.options.step,
       (_to, batch) => checker.sent(slot.id, (groupId) => storage.group(groupId), batch),
     );
-    const node = await FlotillaNode.start(this.hostOptions(slot, storage, transport));
+    const lostTail = incarnation > 1 ? this.chooseLostTail(slot) : undefined;
+    const options = this.hostOptions(slot, storage, transport);
+    const node = await FlotillaNode.start(
+      lostTail === undefined
+        ? options
+        : { ...options, storage: withLostTail(options.storage, lostTail) },
+    );
     const live: LiveHost = {
       incarnation,
       node,
@@ -162,8 +174,56 @@ export class RuntimeCluster {
     );
     slot.live = live;
     for (const groupId of this.groupIds) {
-      if (this.members(groupId).includes(slot.id)) await this.hostGroup(slot, live, groupId);
+      if (!this.members(groupId).includes(slot.id)) continue;
+      if (lostTail?.groupId === groupId) {
+        await this.hostDamaged(slot, live, lostTail);
+        return;
+      }
+      await this.hostGroup(slot, live, groupId);
     }
+  }
+
+  /**
+   * Whether this restart finds a damaged disk: with the world's odds, one of the node's groups
+   * whose stored snapshot is past index 0 lost the log below it (and the tail after it).
+   */
+  private chooseLostTail(slot: SimHostSlot): LostTail | undefined {
+    const random = this.lostTailRandom;
+    if (random === undefined || !random.chance(this.options.world.lostTailOdds)) return undefined;
+    const candidates = this.groupIds.filter(
+      (groupId) =>
+        this.members(groupId).includes(slot.id) &&
+        (slot.disk.durableGroup(groupId)?.snapshot().metadata.index ?? 0) > 0,
+    );
+    if (candidates.length === 0) return undefined;
+    const groupId = pick(random, candidates);
+    const appliedIndex = slot.disk.durableGroup(groupId)?.snapshot().metadata.index ?? 0;
+    return { groupId, appliedIndex, lastIndex: random.nextInt(appliedIndex) };
+  }
+
+  /**
+   * Hosts the damaged group: the replica must refuse to start with StorageInconsistencyError
+   * (fail-stop, never acknowledging entries it lost). The host then goes down, as an operator
+   * would take it down, and comes back later on its sound disk.
+   */
+  private async hostDamaged(slot: SimHostSlot, live: LiveHost, tail: LostTail): Promise<void> {
+    const { checker, coverage, world } = this.options;
+    const random = this.lostTailRandom ?? this.options.random;
+    const who = `${slot.id}#${live.incarnation} (group ${tail.groupId}, log ending at ${tail.lastIndex}, applied ${tail.appliedIndex})`;
+    try {
+      await this.hostGroup(slot, live, tail.groupId);
+      checker.fail(`restart on a log that lost its tail: ${who} started instead of refusing`);
+    } catch (error) {
+      if (error instanceof Error && error.name === "StorageInconsistencyError") {
+        coverage.lostTailRefusals++;
+      } else {
+        checker.fail(
+          `restart on a log that lost its tail: ${who} failed without StorageInconsistencyError: ${describeError(error)}`,
+        );
+      }
+    }
+    const downSteps = 1 + random.nextInt(4 * world.electionTicks * world.stepsPerTick);
+    this.crash(slot, 0, this.options.step() + downSteps);
   }
 
   /** The host's options: the world's bounds and timings, over the simulated I/O. */

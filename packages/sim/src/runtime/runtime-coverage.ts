@@ -43,6 +43,11 @@ export interface RuntimeCoverage {
    * write of applied entries in flight: the race of issue 12's defect 2).
    */
   catchUpAheadOfStorage: number;
+  /**
+   * Restarts on a disk whose log lost its tail below the applied index, refused as they must be
+   * (`StorageInconsistencyError`, the host fail-stops and is restarted later on a sound disk).
+   */
+  lostTailRefusals: number;
 }
 
 /** All counters at zero. */
@@ -65,6 +70,7 @@ export function emptyRuntimeCoverage(): RuntimeCoverage {
     quiescedReplicaSteps: 0,
     catchUpPages: 0,
     catchUpAheadOfStorage: 0,
+    lostTailRefusals: 0,
   };
 }
 

@@ -128,6 +128,7 @@ export class RuntimeSimulation {
       this.coverage,
       world.catchUpOdds,
     );
+    this.cluster.lostTailRandom = new SeededRandom(childSeed(root));
   }
 
   /** The step being run (for violation reports). */
@@ -202,6 +203,8 @@ export class RuntimeSimulation {
   /** Faults stop; every group must commit a marker within `livenessTicks`. */
   private async runLiveness(): Promise<void> {
     this.cluster.diskErrors = false;
+    // A healed cluster restarts on sound disks: the liveness phase expects every host up.
+    this.cluster.lostTailRandom = undefined;
     await this.faults.stopAll();
     const delay = this.world.delayStepsMin;
     this.network.setFaults({ ...CALM_NETWORK, delayStepsMin: delay, delayStepsMax: delay });

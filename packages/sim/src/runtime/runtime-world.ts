@@ -73,6 +73,11 @@ export interface RuntimeWorld {
   readonly commitOdds: number;
   /** Per step, odds that a catch-up reader pages through `node.readCommitted`. */
   readonly catchUpOdds: number;
+  /**
+   * Per restart, odds that one group's log lost its tail below its snapshot (the applied index
+   * the host learns): the host must refuse that replica, and is restarted later on a sound disk.
+   */
+  readonly lostTailOdds: number;
 }
 
 /** Parameters fixed from the command line. */
@@ -137,6 +142,7 @@ export function chooseRuntimeWorld(seed: number, pins: RuntimeWorldPins = {}): R
     // Drawn last, so the parameters above are what they were before these existed.
     commitOdds: pick(random, [0, 0.3, 0.7]),
     catchUpOdds: pick(random, [0.05, 0.2, 0.5]),
+    lostTailOdds: pick(random, [0, 0.1, 0.3]),
   };
   return { ...chosen, ...pins };
 }
