@@ -46,7 +46,15 @@ main(process.argv.slice(2)).then(
       console.error(`${error.message}\n${NODE_USAGE}`);
       process.exit(2);
     }
-    console.error("flotilla:", error);
+    // An operating error (a typed Flotilla error, a storage error, a system error such as
+    // EACCES) is one clear line; anything else is a bug and keeps its stack.
+    if (isOperatingError(error)) console.error(`flotilla: ${error.name}: ${error.message}`);
+    else console.error("flotilla:", error);
     process.exit(1);
   },
 );
+
+/** Errors with a string `code` are expected operating conditions, not bugs. */
+function isOperatingError(error: unknown): error is Error & { code: string } {
+  return error instanceof Error && typeof (error as { code?: unknown }).code === "string";
+}
