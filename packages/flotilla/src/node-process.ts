@@ -26,7 +26,12 @@ import { loadCompanions } from "./leader-companion.js";
 import { LeaderCompanions } from "./leader-companions.js";
 import { loadKinds, type AnyStateMachine } from "./kinds/state-machine-kinds.js";
 import { msgpackCodec } from "./msgpack-codec.js";
-import type { GroupSpec, NatsSettings, NodeProcessConfig } from "./node-config.js";
+import {
+  ConfigError,
+  type GroupSpec,
+  type NatsSettings,
+  type NodeProcessConfig,
+} from "./node-config.js";
 
 /** A running node process. */
 export interface RunningNode {
@@ -46,14 +51,14 @@ export async function startNodeProcess(
   const kinds = await loadKinds(config.kindsModule);
   const companionsByKind = await loadCompanions(config.kindsModule);
   for (const kind of companionsByKind.keys()) {
-    if (!kinds.has(kind)) throw new Error(`a leader companion for unknown kind ${kind}`);
+    if (!kinds.has(kind)) throw new ConfigError(`a leader companion for unknown kind ${kind}`);
   }
   const storage = await LmdbNodeStorage.open(config.dataDir, { durability: config.durability });
   const groups = mergeGroups(readHostedGroups(storage), config.groups);
   for (const spec of groups) {
     if (!kinds.has(spec.kind)) {
       await storage.close();
-      throw new Error(`group ${spec.groupId}: unknown kind ${spec.kind}`);
+      throw new ConfigError(`group ${spec.groupId}: unknown kind ${spec.kind}`);
     }
   }
   await writeHostedGroups(storage, groups);

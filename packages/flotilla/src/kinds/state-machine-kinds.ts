@@ -5,6 +5,7 @@
  */
 import { pathToFileURL } from "node:url";
 import type { StateMachine } from "@flotilla/runtime";
+import { ConfigError } from "../node-config.js";
 import { KvStateMachine } from "./kv-state-machine.js";
 import { LogStateMachine } from "./log-state-machine.js";
 
@@ -20,7 +21,7 @@ export const BUILT_IN_KINDS: Readonly<Record<string, StateMachineFactory>> = {
   log: () => new LogStateMachine(),
 };
 
-/** The built-in kinds plus those of the module at `path`, if given. @throws {Error} */
+/** The built-in kinds plus those of the module at `path`, if given. @throws {ConfigError} */
 export async function loadKinds(
   path: string | undefined,
 ): Promise<Map<string, StateMachineFactory>> {
@@ -29,10 +30,13 @@ export async function loadKinds(
   const loaded = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   const table = (loaded["kinds"] ?? loaded["default"]) as Record<string, unknown> | undefined;
   if (typeof table !== "object" || table === null) {
-    throw new Error(`${path}: export { kinds } or a default object of state machine factories`);
+    throw new ConfigError(
+      `${path}: export { kinds } or a default object of state machine factories`,
+    );
   }
   for (const [kind, factory] of Object.entries(table)) {
-    if (typeof factory !== "function") throw new Error(`${path}: kind ${kind} is not a function`);
+    if (typeof factory !== "function")
+      throw new ConfigError(`${path}: kind ${kind} is not a function`);
     kinds.set(kind, factory as StateMachineFactory);
   }
   return kinds;
