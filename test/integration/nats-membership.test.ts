@@ -120,7 +120,8 @@ describe("membership over NATS while a client writes", () => {
     writer.catch(() => undefined);
     await until(() => acknowledged.length >= 150, "150 writes (the log is compacted by now)");
 
-    // A fourth node joins: hosted with the current voters, then added by the leader.
+    // A fourth node joins: hosted with the founding members (the base its log replays from),
+    // then added by the leader.
     await startNode("n4", undefined);
     await control("n4", { op: "create-group", groupId: GROUP, kind: "kv", members: FOUNDERS });
     await control(leader(), { op: "add-learner", groupId: GROUP, nodeId: "n4" });

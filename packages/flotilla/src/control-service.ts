@@ -11,8 +11,11 @@
  * - `add-learner`, `promote`, `remove-member` with `groupId`, `nodeId` → a membership change
  *   (this node must lead the group; a change still in progress is waited for, bounded);
  * - `create-group` with `groupId`, `kind`, `members` → hosts the group here (send it to every
- *   member; a node joining an existing group is created with the current voters and then added
- *   as a learner by the leader);
+ *   member). `members` is the membership the group was founded with, on joiners too: a log
+ *   replays from index 1 on top of it, so a joiner created with any other membership (the
+ *   current voters, say) fails-stop on the first earlier membership change it replays (found by
+ *   the chaos run). A joiner takes it from `group-spec`, then the leader adds it as a learner;
+ * - `group-spec` with `groupId` → `{ groupId, kind, founders }`: how the group was created here;
  * - `delete-group` with `groupId` → stops hosting it here and deletes its data;
  * - `faults` with `rules` (and an optional `seed`) → replaces the chaos rules on this node's
  *   outgoing Raft traffic (chaos-transport.ts); refused unless the node runs with `--chaos`.
@@ -56,6 +59,11 @@ export interface ControlContext {
   readonly createGroup: (spec: GroupSpec) => Promise<void>;
   /** Stops hosting a group here (and forgets it). */
   readonly deleteGroup: (groupId: string) => Promise<void>;
+  /**
+   * How a hosted group was created here: its kind and the members it was founded with (the
+   * membership its log replays from). Undefined when the group is not hosted here.
+   */
+  readonly groupSpec: (groupId: string) => GroupSpec | undefined;
   /** Replaces the chaos fault rules; undefined when the node runs without `--chaos`. */
   readonly setFaults?: (rules: readonly FaultRule[], seed: number | undefined) => void;
 }
@@ -161,6 +169,12 @@ export class ControlService {
           members,
         });
         return { created: true };
+      }
+      case "group-spec": {
+        const groupId = stringField(request, "groupId");
+        const spec = this.context.groupSpec(groupId);
+        if (spec === undefined) throw new GroupNotFoundError(groupId);
+        return { groupId, kind: spec.kind, founders: spec.members };
       }
       case "delete-group":
         await this.context.deleteGroup(stringField(request, "groupId"));

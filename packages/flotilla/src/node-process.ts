@@ -125,6 +125,7 @@ export async function startNodeProcess(
         groups.push(spec);
         await writeHostedGroups(storage, groups);
       },
+      groupSpec: (groupId) => groups.find((spec) => spec.groupId === groupId),
       deleteGroup: async (groupId) => {
         companions.detach(groupId);
         clients.remove(groupId);

@@ -19,6 +19,7 @@ export const OPERATOR_USAGE = `  status --nodes N1,N2,…                  group
   create-group --group G --kind K --members N1,N2,N3 [--nodes N1,…]   host G on each node (default: its members)
   delete-group --group G --nodes N1,…     stop hosting G there and delete its data
   add-learner|promote|remove-member --group G --node N --nodes N1,…   membership change, sent to G's leader
+                                          (add-learner first hosts G on N with G's founding members)
 common options: --cluster NAME (flotilla)  --nats URLS (127.0.0.1:4222)  --json  --timeout-ms N (2000)`;
 
 /** Runs an operator command; returns the exit code. */
@@ -107,8 +108,23 @@ export async function runOperatorCommand(
       case "promote":
       case "remove-member": {
         const groupId = required(flags, "group");
+        const target = required(flags, "node");
         const leader = await leaderOf(groupId, list(flags.get("nodes")), ask);
-        const result = await ask(leader, { op: command, groupId, nodeId: required(flags, "node") });
+        if (command === "add-learner") {
+          // The joiner's replica replays the log from the membership the group was founded with
+          // (control-service.ts, create-group); hosting it already is fine (idempotent).
+          const spec = (await ask(leader, { op: "group-spec", groupId })) as {
+            kind: string;
+            founders: string[];
+          };
+          await ask(target, {
+            op: "create-group",
+            groupId,
+            kind: spec.kind,
+            members: spec.founders,
+          });
+        }
+        const result = await ask(leader, { op: command, groupId, nodeId: target });
         console.log(json ? JSON.stringify(result) : `${command} done (through ${leader})`);
         return 0;
       }
