@@ -9,6 +9,10 @@ import { describe, expect, it } from "vitest";
 import { runSeed, type WorldPins } from "@flotilla/sim";
 import { runRuntimeSeed, type RuntimeWorldPins } from "../../packages/sim/src/runtime/index.js";
 
+// Simulator seeds are CPU-bound: on a loaded 2-core machine a few of them take minutes. The
+// bound only stops a hang; it measures nothing (vitest.config.ts's default is 60 s).
+const SIM_TEST_TIMEOUT_MS = 900_000;
+
 /** One seed that failed once. */
 interface FailedSeed<Pins> {
   readonly seed: number;
@@ -29,7 +33,7 @@ const failed = JSON.parse(
   readFileSync(new URL("./failed-seeds.json", import.meta.url), "utf8"),
 ) as FailedSeeds;
 
-describe("seeds that once failed (failed-seeds.json)", () => {
+describe("seeds that once failed (failed-seeds.json)", { timeout: SIM_TEST_TIMEOUT_MS }, () => {
   it("lists at least one seed of each simulator", () => {
     expect(failed.core.length).toBeGreaterThan(0);
     expect(failed.runtime.length).toBeGreaterThan(0);

@@ -6,6 +6,10 @@
 import { describe, expect, it } from "vitest";
 import { runSeed } from "@flotilla/sim";
 
+// Simulator seeds are CPU-bound: on a loaded 2-core machine a few of them take minutes. The
+// bound only stops a hang; it measures nothing (vitest.config.ts's default is 60 s).
+const SIM_TEST_TIMEOUT_MS = 900_000;
+
 /**
  * A leader that removes itself (3-node worlds, voter floor 2) commits `leave-joint`, applies it
  * and steps down at once, before the remaining voters hear that it committed. They stay in the
@@ -14,7 +18,7 @@ import { runSeed } from "@flotilla/sim";
  */
 const SELF_REMOVAL_STRANDS_JOINT_CONFIG = [52, 140, 164, 179, 181, 186, 223, 224, 270];
 
-describe("simulator regressions", () => {
+describe("simulator regressions", { timeout: SIM_TEST_TIMEOUT_MS }, () => {
   for (const seed of SELF_REMOVAL_STRANDS_JOINT_CONFIG) {
     it(`seed ${seed}: a leader removing itself leaves a group that can still elect a leader`, () => {
       expect(runSeed(seed).violation).toBeUndefined();

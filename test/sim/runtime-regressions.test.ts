@@ -5,7 +5,11 @@
 import { describe, expect, it } from "vitest";
 import { runRuntimeSeed } from "../../packages/sim/src/runtime/index.js";
 
-describe("runtime simulator regressions", () => {
+// Simulator seeds are CPU-bound: on a loaded 2-core machine a few of them take minutes. The
+// bound only stops a hang; it measures nothing (vitest.config.ts's default is 60 s).
+const SIM_TEST_TIMEOUT_MS = 900_000;
+
+describe("runtime simulator regressions", { timeout: SIM_TEST_TIMEOUT_MS }, () => {
   // A deposed leader's proposal in its grace period and a later proposal of its own at the same
   // index (after leading again): the proposal book kept one per index and lost the first
   // future, which never settled. Fixed in packages/runtime/src/proposal-book.ts.

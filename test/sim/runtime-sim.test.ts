@@ -14,6 +14,10 @@ import {
   type SimNodeStorage,
 } from "../../packages/sim/src/runtime/index.js";
 
+// Simulator seeds are CPU-bound: on a loaded 2-core machine a few of them take minutes. The
+// bound only stops a hang; it measures nothing (vitest.config.ts's default is 60 s).
+const SIM_TEST_TIMEOUT_MS = 900_000;
+
 /**
  * A disk driver that acknowledges a write as soon as it is issued, before the sync: the host
  * then sends votes and append acknowledgements that a crash can take back. It commits the write
@@ -62,7 +66,7 @@ function acknowledgeEarlyUnlessTermChanges(storage: SimNodeStorage): NodeStorage
   };
 }
 
-describe("simulator, runtime mode", () => {
+describe("simulator, runtime mode", { timeout: SIM_TEST_TIMEOUT_MS }, () => {
   it("runs a few seeds against real hosts without a violation", async () => {
     for (const seed of [1, 2, 3]) {
       const outcome = await runRuntimeSeed(seed);

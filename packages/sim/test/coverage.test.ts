@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import { emptyCoverage, formatCoverage } from "../src/coverage.js";
 import { runSeeds } from "../src/run-seeds.js";
 
-describe("coverage", () => {
+// Simulator seeds are CPU-bound: on a loaded 2-core machine a few of them take minutes. The
+// bound only stops a hang; it measures nothing (vitest.config.ts's default is 60 s).
+const SIM_TEST_TIMEOUT_MS = 900_000;
+
+describe("coverage", { timeout: SIM_TEST_TIMEOUT_MS }, () => {
   it("a fixed set of seeds exercises every fault and feature the report counts", () => {
     const lines: string[] = [];
     const summary = runSeeds({ seeds: 24, start: 0, pins: {}, verbose: false }, (line) =>
