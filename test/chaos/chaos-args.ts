@@ -19,12 +19,6 @@ export interface ChaosArgs {
   readonly clients: number;
   /** Processes the clients are spread over. */
   readonly clientProcesses: number;
-  /**
-   * The voters a removed member is re-created with before it is added back as a learner:
-   * `current` (the documented way: control-service.ts) or `founding` (the group's first voters,
-   * which matches the log from index 1).
-   */
-  readonly joinWith: "current" | "founding";
 }
 
 /** A mistake on the command line. */
@@ -33,8 +27,7 @@ export class ChaosUsageError extends Error {
 }
 
 export const CHAOS_USAGE = `usage: npm run chaos -- [--duration S (60)] [--seed N] [--nodes N (3)] [--groups N (8)]
-                      [--out DIR] [--clients N (8)] [--client-processes N (4)]
-                      [--join-with current|founding (current)]`;
+                      [--out DIR] [--clients N (8)] [--client-processes N (4)]`;
 
 const FLAGS = new Set([
   "duration",
@@ -44,7 +37,6 @@ const FLAGS = new Set([
   "out",
   "clients",
   "client-processes",
-  "join-with",
 ]);
 
 /**
@@ -74,10 +66,6 @@ export function parseChaosArgs(argv: readonly string[], clockSeed: number): Chao
   };
   const clients = int("clients", 8, 2, 64);
   const given = values.get("seed");
-  const joinWith = values.get("join-with") ?? "current";
-  if (joinWith !== "current" && joinWith !== "founding") {
-    throw new ChaosUsageError(`--join-with must be current or founding, not ${joinWith}`);
-  }
   return {
     durationS: int("duration", 60, 5, 3_600),
     seed: given === undefined ? clockSeed >>> 0 : int("seed", 0, 0, 0xffff_ffff),
@@ -87,7 +75,6 @@ export function parseChaosArgs(argv: readonly string[], clockSeed: number): Chao
     out: values.get("out"),
     clients,
     clientProcesses: int("client-processes", Math.min(4, clients), 1, clients),
-    joinWith,
   };
 }
 
@@ -98,6 +85,5 @@ export function replayCommand(args: ChaosArgs): string {
     `--duration ${args.durationS} --seed ${args.seed}`,
     `--nodes ${args.nodes} --groups ${args.groups}`,
     `--clients ${args.clients} --client-processes ${args.clientProcesses}`,
-    ...(args.joinWith === "current" ? [] : [`--join-with ${args.joinWith}`]),
   ].join(" ");
 }

@@ -24,7 +24,7 @@ export interface ChaosSummary {
   readonly pausedALeader: boolean;
   /** Faults applied, by kind. */
   readonly faults: ReadonlyMap<string, number>;
-  /** The state machine kinds the run exercised. */
+  /** The fault kinds the nemesis applied (the keys of `faults`, sorted). */
   readonly kinds: readonly string[];
   /** Why the quiet period failed (no leader, replicas behind), if it did. */
   readonly quietProblem?: string;

@@ -80,7 +80,7 @@ async function run(args: ChaosArgs, out: string): Promise<ChaosSummary> {
       `up in ${((Date.now() - started) / 1000).toFixed(1)} s; workload and nemesis for ${args.durationS} s`,
     );
 
-    const nemesis = new Nemesis(cluster, join(out, "faults.jsonl"), say, args.joinWith);
+    const nemesis = new Nemesis(cluster, join(out, "faults.jsonl"), say);
     const schedule = nemesisSchedule(args.seed, args.durationS * 1000, ELECTION_TIMEOUT_MS);
     const workloadStart = Date.now();
     const ticker = setInterval(() => {
@@ -180,7 +180,7 @@ async function check(
     fencing,
     pausedALeader: nemesis.pausedALeader,
     faults: nemesis.counts,
-    kinds: ["chaos"],
+    kinds: [...nemesis.counts.keys()].sort(),
     ...(quietProblem === undefined ? {} : { quietProblem }),
   };
   writeFileSync(

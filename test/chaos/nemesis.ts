@@ -44,7 +44,6 @@ export class Nemesis {
     private readonly cluster: ChaosCluster,
     private readonly faultsFile: string,
     private readonly say: (line: string) => void,
-    private readonly joinWith: "current" | "founding",
   ) {}
 
   /** Plays `schedule` until its end or until `stopped()` (checked between faults). */
@@ -332,8 +331,16 @@ export class Nemesis {
     if (status === undefined) throw new Error(`${groupId}: no status from ${leader}`);
     // A delete that failed earlier (the node was down) is done now.
     await nodes.control(nodeId, { op: "delete-group", groupId }, 10_000).catch(() => undefined);
-    const members = this.joinWith === "current" ? status.voters : nodes.nodeIds;
-    await nodes.control(nodeId, { op: "create-group", groupId, kind: "chaos", members }, 10_000);
+    // The documented way (flotilla add-learner): hosted with the founding members the leader
+    // reports, the membership its log replays from (control-service.ts, group-spec).
+    const spec = (await nodes.control(leader, { op: "group-spec", groupId }, 10_000)) as {
+      founders: string[];
+    };
+    await nodes.control(
+      nodeId,
+      { op: "create-group", groupId, kind: "chaos", members: spec.founders },
+      10_000,
+    );
     await nodes.control(leader, { op: "add-learner", groupId, nodeId }, 15_000);
     this.log({
       kind: "add-learner",
