@@ -1,9 +1,11 @@
 /**
  * The node process's configuration, from a JSON file (`--config`), the environment
- * (`FLOTILLA_*`) and flags, later ones winning. Every field is checked; a mistake is a
- * `ConfigError` naming the field, printed with the usage.
+ * (`FLOTILLA_*`) and flags, later ones winning. Every field is checked against its bounds
+ * ({@link NODE_CONFIG_BOUNDS}); a mistake is a `ConfigError` naming the field, printed with the
+ * usage, so that no bad value reaches a timer, Raft or LMDB and fails there with a stack.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { isValidId } from "@flotilla/raft";
 
 /** One group to host: its id, its state machine kind, its voters when it is created. */
 export interface GroupSpec {
@@ -52,7 +54,7 @@ export interface NodeProcessConfig {
   readonly snapshotInlineBytesMax: number;
   /** Entries kept below a snapshot when compacting. */
   readonly compactionTrailingEntries: number;
-  readonly logLevel: string;
+  readonly logLevel: LogLevel;
   /**
    * Installs the chaos fault hook on outgoing Raft traffic (chaos-transport.ts) and accepts the
    * control op `faults`. For chaos testing only; off by default.
@@ -64,6 +66,36 @@ export interface NodeProcessConfig {
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
+
+/** pino's level names plus `silent`; pino throws a plain `Error` for anything else. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Node clamps a timer delay above 2^31 - 1 ms to 1 ms (with only a warning), so a huge
+ * interval would tick as fast as possible rather than almost never.
+ */
+const TIMER_DELAY_MS_MAX = 2 ** 31 - 1;
+
+/**
+ * The inclusive bounds of every numeric setting. Why each maximum: `tickIntervalMs` ×
+ * `electionTicks` × 2 (the deposed-proposal grace and the shutdown hand-over wait) must stay a
+ * valid timer delay, and 60 000 × 10 000 × 2 does; `electionTicks` must exceed the heartbeat
+ * interval of 1 tick (raft-config.ts); 64 MiB is NATS's largest `max_payload`; a shard count
+ * expands to that many groups in memory at start-up; the rest only need to be exact integers.
+ */
+export const NODE_CONFIG_BOUNDS = {
+  tickIntervalMs: { min: 1, max: 60_000 },
+  electionTicks: { min: 2, max: 10_000 },
+  leaderBalanceIntervalMs: { min: 0, max: TIMER_DELAY_MS_MAX },
+  snapshotEntriesThreshold: { min: 1, max: Number.MAX_SAFE_INTEGER },
+  snapshotBytesThreshold: { min: 1, max: Number.MAX_SAFE_INTEGER },
+  snapshotChunkBytes: { min: 1, max: 64 * 1024 * 1024 },
+  snapshotInlineBytesMax: { min: 0, max: 64 * 1024 * 1024 },
+  compactionTrailingEntries: { min: 0, max: Number.MAX_SAFE_INTEGER },
+  shardCount: { min: 1, max: 10_000 },
+} as const satisfies Record<string, { readonly min: number; readonly max: number }>;
 
 export const NODE_USAGE = `usage: flotilla node [options]
   --config FILE            JSON file with any of the options below (camelCase keys)
@@ -104,110 +136,163 @@ export function parseNodeConfig(
   const pick = (flag: string, envName: string, key: string): unknown =>
     flags[flag] ?? env[envName] ?? file[key];
   const nodeId = pick("node-id", "FLOTILLA_NODE_ID", "nodeId");
+  if (nodeId === undefined || nodeId === "") throw new ConfigError("--node-id is required");
   const dataDir = pick("data-dir", "FLOTILLA_DATA_DIR", "dataDir");
-  if (typeof nodeId !== "string" || nodeId === "") throw new ConfigError("--node-id is required");
-  if (typeof dataDir !== "string" || dataDir === "")
-    throw new ConfigError("--data-dir is required");
+  if (dataDir === undefined || dataDir === "") throw new ConfigError("--data-dir is required");
   const durability = text(
     pick("durability", "FLOTILLA_DURABILITY", "durability"),
     "strict",
-    "durability",
+    "--durability",
   );
   if (durability !== "strict" && durability !== "relaxed") {
-    throw new ConfigError(`--durability must be strict or relaxed, not ${durability}`);
+    throw new ConfigError(`--durability must be strict or relaxed, not ${quote(durability)}`);
   }
-  const servers = pick("nats", "FLOTILLA_NATS", "nats") ?? "127.0.0.1:4222";
-  const optional = (flag: string, envName: string, key: string): string | undefined => {
-    const value = pick(flag, envName, key);
-    return typeof value === "string" && value !== "" ? value : undefined;
-  };
-  const nats: NatsSettings = {
-    servers: Array.isArray(servers)
-      ? servers.map((server) => text(server, "", "nats"))
-      : splitList(text(servers, "", "nats"), ","),
-    ...defined("user", optional("user", "FLOTILLA_NATS_USER", "natsUser")),
-    ...defined("pass", optional("pass", "FLOTILLA_NATS_PASS", "natsPass")),
-    ...defined("token", optional("token", "FLOTILLA_NATS_TOKEN", "natsToken")),
-    ...defined("credsFile", optional("creds", "FLOTILLA_NATS_CREDS", "natsCreds")),
-    ...defined("nkeySeed", optional("nkey-seed", "FLOTILLA_NATS_NKEY_SEED", "natsNkeySeed")),
-    ...defined("tlsCaFile", optional("tls-ca", "FLOTILLA_NATS_TLS_CA", "natsTlsCa")),
-    ...defined("tlsCertFile", optional("tls-cert", "FLOTILLA_NATS_TLS_CERT", "natsTlsCert")),
-    ...defined("tlsKeyFile", optional("tls-key", "FLOTILLA_NATS_TLS_KEY", "natsTlsKey")),
-  };
-  const kindsModule = optional("kinds", "FLOTILLA_KINDS", "kindsModule");
+  const logLevel = text(pick("log-level", "FLOTILLA_LOG_LEVEL", "logLevel"), "info", "--log-level");
+  if (!isLogLevel(logLevel)) {
+    throw new ConfigError(
+      `--log-level must be one of ${LOG_LEVELS.join(", ")}, not ${quote(logLevel)}`,
+    );
+  }
+  const kindsModule = optionalPath(pick("kinds", "FLOTILLA_KINDS", "kindsModule"), "--kinds");
   return {
-    nodeId,
-    cluster: text(pick("cluster", "FLOTILLA_CLUSTER", "cluster"), "flotilla", "cluster"),
-    nats,
-    dataDir,
+    nodeId: id(nodeId, "--node-id"),
+    cluster: id(
+      text(pick("cluster", "FLOTILLA_CLUSTER", "cluster"), "flotilla", "--cluster"),
+      "--cluster",
+    ),
+    nats: natsSettings(pick),
+    dataDir: directory(dataDir, "--data-dir"),
     durability,
     groups,
     ...(kindsModule === undefined ? {} : { kindsModule }),
+    ...numbers(pick),
+    logLevel,
+    chaos: flag(flags["chaos"] ?? env["FLOTILLA_CHAOS"] ?? file["chaos"], "chaos"),
+  };
+}
+
+type Pick = (flag: string, envName: string, key: string) => unknown;
+
+/** The numeric settings, each within {@link NODE_CONFIG_BOUNDS}. */
+function numbers(pick: Pick) {
+  const b = NODE_CONFIG_BOUNDS;
+  return {
     tickIntervalMs: integer(
       pick("tick-ms", "FLOTILLA_TICK_MS", "tickIntervalMs") ?? 100,
       "--tick-ms",
+      b.tickIntervalMs,
     ),
     electionTicks: integer(
       pick("election-ticks", "FLOTILLA_ELECTION_TICKS", "electionTicks") ?? 10,
       "--election-ticks",
+      b.electionTicks,
     ),
     leaderBalanceIntervalMs: integer(
       pick("rebalance-ms", "FLOTILLA_REBALANCE_MS", "leaderBalanceIntervalMs") ?? 10_000,
       "--rebalance-ms",
-      0,
+      b.leaderBalanceIntervalMs,
     ),
-    logLevel: text(pick("log-level", "FLOTILLA_LOG_LEVEL", "logLevel"), "info", "log-level"),
     snapshotEntriesThreshold: integer(
       pick("snapshot-entries", "FLOTILLA_SNAPSHOT_ENTRIES", "snapshotEntriesThreshold") ?? 10_000,
       "--snapshot-entries",
+      b.snapshotEntriesThreshold,
     ),
     snapshotBytesThreshold: integer(
       pick("snapshot-bytes", "FLOTILLA_SNAPSHOT_BYTES", "snapshotBytesThreshold") ??
         64 * 1024 * 1024,
       "--snapshot-bytes",
+      b.snapshotBytesThreshold,
     ),
     snapshotChunkBytes: integer(
       pick("snapshot-chunk-bytes", "FLOTILLA_SNAPSHOT_CHUNK_BYTES", "snapshotChunkBytes") ??
         256 * 1024,
       "--snapshot-chunk-bytes",
+      b.snapshotChunkBytes,
     ),
     snapshotInlineBytesMax: integer(
       pick("snapshot-inline-bytes", "FLOTILLA_SNAPSHOT_INLINE_BYTES", "snapshotInlineBytesMax") ??
         64 * 1024,
       "--snapshot-inline-bytes",
-      0,
+      b.snapshotInlineBytesMax,
     ),
-    chaos: flag(flags["chaos"] ?? env["FLOTILLA_CHAOS"] ?? file["chaos"], "chaos"),
     compactionTrailingEntries: integer(
       pick("compaction-trailing", "FLOTILLA_COMPACTION_TRAILING", "compactionTrailingEntries") ??
         1000,
       "--compaction-trailing",
-      0,
+      b.compactionTrailingEntries,
     ),
   };
 }
 
-/** `ID:KIND:M1,M2,…` */
-export function parseGroup(text: string): GroupSpec {
-  const [groupId, kind, members] = text.split(":");
-  if (groupId === undefined || kind === undefined || members === undefined) {
-    throw new ConfigError(`a group is ID:KIND:M1,M2,…, not ${text}`);
+/** The NATS servers (at least one) and credentials; a credential set but empty counts as unset. */
+function natsSettings(pick: Pick): NatsSettings {
+  const given = pick("nats", "FLOTILLA_NATS", "nats") ?? "127.0.0.1:4222";
+  const servers = Array.isArray(given)
+    ? given.map((server) => text(server, "", "--nats").trim())
+    : splitList(text(given, "", "--nats"), ",");
+  if (servers.length === 0 || servers.includes("")) {
+    throw new ConfigError(`--nats needs one or more server URLs, not ${quote(given)}`);
   }
-  return { groupId, kind, members: splitList(members, ",") };
+  const optional = (flag: string, envName: string, key: string): string | undefined => {
+    const value = text(pick(flag, envName, key), "", `--${flag}`);
+    return value === "" ? undefined : value;
+  };
+  const path = (flag: string, envName: string, key: string): string | undefined =>
+    optionalPath(pick(flag, envName, key), `--${flag}`);
+  return {
+    servers,
+    ...defined("user", optional("user", "FLOTILLA_NATS_USER", "natsUser")),
+    ...defined("pass", optional("pass", "FLOTILLA_NATS_PASS", "natsPass")),
+    ...defined("token", optional("token", "FLOTILLA_NATS_TOKEN", "natsToken")),
+    ...defined("credsFile", path("creds", "FLOTILLA_NATS_CREDS", "natsCreds")),
+    ...defined("nkeySeed", optional("nkey-seed", "FLOTILLA_NATS_NKEY_SEED", "natsNkeySeed")),
+    ...defined("tlsCaFile", path("tls-ca", "FLOTILLA_NATS_TLS_CA", "natsTlsCa")),
+    ...defined("tlsCertFile", path("tls-cert", "FLOTILLA_NATS_TLS_CERT", "natsTlsCert")),
+    ...defined("tlsKeyFile", path("tls-key", "FLOTILLA_NATS_TLS_KEY", "natsTlsKey")),
+  };
 }
 
-/** `NAME:N:KIND:M1,M2,…` → groups NAME-0 … NAME-(N-1). */
-export function parseShards(text: string): GroupSpec[] {
-  const [name, count, kind, members] = text.split(":");
-  if (name === undefined || count === undefined || kind === undefined || members === undefined) {
-    throw new ConfigError(`shards are NAME:N:KIND:M1,M2,…, not ${text}`);
+/** `ID:KIND:M1,M2,…` @throws {ConfigError} for a missing or extra part or a malformed id. */
+export function parseGroup(text: string): GroupSpec {
+  const parts = text.split(":");
+  const [groupId, kind, members] = parts;
+  if (groupId === undefined || kind === undefined || members === undefined || parts.length > 3) {
+    throw new ConfigError(`a group is ID:KIND:M1,M2,…, not ${quote(text)}`);
   }
-  const n = integer(count, "shard count", 1);
-  return Array.from({ length: n }, (_, i) => ({
-    groupId: `${name}-${i}`,
+  return groupSpec(groupId.trim(), kind.trim(), splitList(members, ","));
+}
+
+/**
+ * `NAME:N:KIND:M1,M2,…` → groups NAME-0 … NAME-(N-1).
+ *
+ * @throws {ConfigError} for a missing or extra part, a count outside
+ *   {@link NODE_CONFIG_BOUNDS}`.shardCount` or a malformed id.
+ */
+export function parseShards(text: string): GroupSpec[] {
+  const parts = text.split(":");
+  const [name, count, kind, members] = parts;
+  if (
+    name === undefined ||
+    count === undefined ||
+    kind === undefined ||
+    members === undefined ||
+    parts.length > 4
+  ) {
+    throw new ConfigError(`shards are NAME:N:KIND:M1,M2,…, not ${quote(text)}`);
+  }
+  const n = integer(count, "shard count", NODE_CONFIG_BOUNDS.shardCount);
+  const ids = splitList(members, ",");
+  return Array.from({ length: n }, (_, i) => groupSpec(`${name.trim()}-${i}`, kind.trim(), ids));
+}
+
+/** A group spec whose group id and member ids are well-formed ids and whose kind is named. */
+function groupSpec(groupId: string, kind: string, members: readonly string[]): GroupSpec {
+  if (kind === "") throw new ConfigError(`group ${quote(groupId)}: the kind is missing`);
+  return {
+    groupId: id(groupId, "a group id"),
     kind,
-    members: splitList(members, ","),
-  }));
+    members: members.map((member) => id(member, `group ${groupId}: a member id`)),
+  };
 }
 
 const REPEATABLE = new Set(["group", "shards"]);
@@ -246,7 +331,7 @@ function parseFlags(argv: readonly string[]): Partial {
   const flags: Partial = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
-    if (!arg.startsWith("--")) throw new ConfigError(`unexpected argument ${arg}`);
+    if (!arg.startsWith("--")) throw new ConfigError(`unexpected argument ${quote(arg)}`);
     const [name = "", inline] = arg.slice(2).split(/=(.*)/s, 2);
     if (SWITCHES.has(name)) {
       flags[name] = inline ?? true;
@@ -262,15 +347,50 @@ function parseFlags(argv: readonly string[]): Partial {
   return flags;
 }
 
+/** The keys a config file may hold; any other is a typo that would silently do nothing. */
+const FILE_KEYS = new Set([
+  "nodeId",
+  "cluster",
+  "nats",
+  "dataDir",
+  "durability",
+  "groups",
+  "kindsModule",
+  "natsUser",
+  "natsPass",
+  "natsToken",
+  "natsCreds",
+  "natsNkeySeed",
+  "natsTlsCa",
+  "natsTlsCert",
+  "natsTlsKey",
+  "tickIntervalMs",
+  "electionTicks",
+  "leaderBalanceIntervalMs",
+  "logLevel",
+  "snapshotEntriesThreshold",
+  "snapshotBytesThreshold",
+  "snapshotChunkBytes",
+  "snapshotInlineBytesMax",
+  "compactionTrailingEntries",
+  "chaos",
+]);
+
 function readConfigFile(path: string): Partial {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, "utf8"));
   } catch (error) {
-    throw new ConfigError(`cannot read config file ${path}: ${String(error)}`);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`cannot read config file ${path}: ${reason}`);
   }
-  if (typeof parsed !== "object" || parsed === null)
-    throw new ConfigError(`${path}: not an object`);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`${path}: not a JSON object`);
+  }
+  const unknown = Object.keys(parsed).filter((key) => !FILE_KEYS.has(key));
+  if (unknown.length > 0) {
+    throw new ConfigError(`${path}: unknown key ${unknown.map(quote).join(", ")}`);
+  }
   return parsed as Partial;
 }
 
@@ -283,7 +403,11 @@ function specsFrom(value: unknown): GroupSpec[] {
     if (typeof groupId !== "string" || typeof kind !== "string" || !Array.isArray(members)) {
       throw new ConfigError("a group needs groupId, kind and members");
     }
-    return { groupId, kind, members: members.map(String) };
+    return groupSpec(
+      groupId,
+      kind,
+      members.map((member) => text(member, "", `group ${groupId}: a member id`)),
+    );
   });
 }
 
@@ -297,10 +421,46 @@ function splitList(text: string | undefined, separator: string): string[] {
 /** A string setting, or `fallback` when unset. @throws {ConfigError} for a non-string. */
 function text(value: unknown, fallback: string, name: string): string {
   if (value === undefined) return fallback;
-  if (typeof value !== "string") {
-    throw new ConfigError(`${name} must be a string, got ${JSON.stringify(value)}`);
+  if (typeof value !== "string")
+    throw new ConfigError(`${name} must be a string, not ${quote(value)}`);
+  return value;
+}
+
+/** A node, group or cluster id: one NATS subject token (ids.ts in @flotilla/raft). */
+function id(value: unknown, name: string): string {
+  if (!isValidId(value)) {
+    throw new ConfigError(`${name} must be 1 to 64 of A-Z a-z 0-9 _ -, not ${quote(value)}`);
   }
   return value;
+}
+
+/** A file path, or undefined when unset or empty. A NUL byte would make every fs call throw. */
+function optionalPath(value: unknown, name: string): string | undefined {
+  const path = text(value, "", name);
+  if (path.includes("\0")) throw new ConfigError(`${name} must not contain a NUL byte`);
+  return path === "" ? undefined : path;
+}
+
+/**
+ * A directory path that is a directory or does not exist yet (it is created at start-up).
+ * Checked here so that a regular file there is a configuration error, not `EEXIST` from mkdir.
+ */
+function directory(value: unknown, name: string): string {
+  const path = optionalPath(value, name) ?? "";
+  let isDirectory: boolean | undefined;
+  try {
+    isDirectory = statSync(path, { throwIfNoEntry: false })?.isDirectory();
+  } catch (error) {
+    // ENOTDIR (a parent is a file), EACCES, ENAMETOOLONG…: the node could not use it either.
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`${name} ${path}: ${reason}`);
+  }
+  if (isDirectory === false) throw new ConfigError(`${name} ${path} is not a directory`);
+  return path;
+}
+
+function isLogLevel(value: string): value is LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(value);
 }
 
 /** A switch: true, false, or their spellings in the environment ("1"/"0", "true"/"false"). */
@@ -309,16 +469,42 @@ function flag(value: unknown, name: string): boolean {
   if (value === true) return true;
   if (value === "1" || value === "true") return true;
   if (value === "0" || value === "false") return false;
-  throw new ConfigError(
-    `--${name} must be on or off (1/0, true/false), not ${JSON.stringify(value)}`,
-  );
+  throw new ConfigError(`--${name} must be on or off (1/0, true/false), not ${quote(value)}`);
 }
 
-function integer(value: unknown, name: string, min = 1): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min)
-    throw new ConfigError(`${name} must be an integer >= ${min}`);
+/**
+ * A whole number within `bounds`: a JSON number, or decimal digits in a flag or variable.
+ * `Number()` alone would take "", "0x10", "1e3", `true` and `[5]`; a safe-integer check keeps
+ * 2^53 + 1 from standing for its neighbour.
+ */
+function integer(
+  value: unknown,
+  name: string,
+  bounds: { readonly min: number; readonly max: number },
+): number {
+  const n =
+    typeof value === "number"
+      ? value
+      : typeof value === "string" && /^\s*-?[0-9]{1,20}\s*$/.test(value)
+        ? Number(value)
+        : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < bounds.min || n > bounds.max) {
+    throw new ConfigError(
+      `${name} must be an integer from ${bounds.min} to ${bounds.max}, not ${quote(value)}`,
+    );
+  }
   return n;
+}
+
+/** A value quoted for an error message, cut short so a huge input cannot flood the terminal. */
+function quote(value: unknown): string {
+  let shown: string;
+  try {
+    shown = JSON.stringify(value) ?? String(value);
+  } catch {
+    shown = String(value);
+  }
+  return shown.length > 80 ? `${shown.slice(0, 77)}...` : shown;
 }
 
 function defined<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {

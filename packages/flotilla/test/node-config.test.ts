@@ -7,9 +7,18 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ConfigError, parseGroup, parseNodeConfig, parseShards } from "../src/node-config.js";
+import { pino } from "pino";
+import {
+  ConfigError,
+  LOG_LEVELS,
+  parseGroup,
+  parseNodeConfig,
+  parseShards,
+} from "../src/node-config.js";
 
 const required = ["--node-id", "n1", "--data-dir", "/tmp/n1"];
+/** The same two settings, as a config file holds them. */
+const file = { nodeId: "n1", dataDir: "/tmp/n1" };
 
 let dir: string;
 beforeEach(() => {
@@ -325,9 +334,6 @@ describe("parseNodeConfig: config file", () => {
     );
   });
 
-  // BUG (node-config.ts `text`): a mistyped string setting is refused with "expected a string,
-  // got 7" — the field is not named, against the module's contract ("a mistake is a ConfigError
-  // naming the field"). Fix: pass the field's flag name to `text` as `integer` does.
   it("names the field of a string setting given a non-string", () => {
     const path = configFile({ nodeId: "n1", dataDir: "/d", cluster: 7 });
     expect(configError(() => parseNodeConfig(["--config", path], {})).message).toContain("cluster");
@@ -349,5 +355,117 @@ describe("parseGroup and parseShards", () => {
 
   it("refuses a shard count below 1, naming it", () => {
     expect(configError(() => parseShards("kv:0:kv:n1")).message).toContain("shard count");
+  });
+});
+
+// Each of these was accepted (or crashed with another error) before, found by
+// node-config.property.test.ts; each would have failed later, at a timer, in Raft or in LMDB.
+describe("parseNodeConfig: bounds found by fuzzing", () => {
+  const refused = (argv: readonly string[], env: NodeJS.ProcessEnv = {}): string =>
+    configError(() => parseNodeConfig(argv, env)).message;
+
+  it("refuses a tick interval past Node's timer range, which would tick every 1 ms", () => {
+    for (const value of ["2147483648", "1e308", "9007199254740993", "60001"]) {
+      expect(refused([...required, "--tick-ms", value])).toContain("--tick-ms");
+    }
+    expect(parseNodeConfig([...required, "--tick-ms", "60000"], {}).tickIntervalMs).toBe(60_000);
+  });
+
+  it("refuses a rebalance period past Node's timer range", () => {
+    expect(refused([...required, "--rebalance-ms", "2147483648"])).toContain("--rebalance-ms");
+    expect(refused([...required, "--rebalance-ms", "1e10"])).toContain("--rebalance-ms");
+  });
+
+  it("refuses one election tick, which Raft rejects with a RangeError (not above heartbeatTicks)", () => {
+    expect(refused([...required, "--election-ticks", "1"])).toContain("--election-ticks");
+    expect(refused([...required, "--election-ticks", "10001"])).toContain("--election-ticks");
+  });
+
+  it("refuses a number that is not plain decimal digits (0x10, 1e3, empty)", () => {
+    expect(refused([...required, "--tick-ms", "0x10"])).toContain("--tick-ms");
+    expect(refused([...required, "--snapshot-entries", "1e3"])).toContain("--snapshot-entries");
+    expect(refused(required, { FLOTILLA_REBALANCE_MS: "" })).toContain("--rebalance-ms");
+    expect(parseNodeConfig([...required, "--tick-ms", " 50 "], {}).tickIntervalMs).toBe(50);
+  });
+
+  it("refuses a config file number given as true or [50], which Number() took as 1 and 50", () => {
+    expect(refused(["--config", configFile({ ...file, tickIntervalMs: true })])).toContain(
+      "--tick-ms",
+    );
+    expect(refused(["--config", configFile({ ...file, electionTicks: [50] })])).toContain(
+      "--election-ticks",
+    );
+  });
+
+  it("refuses snapshot chunks above NATS's largest max_payload (64 MiB)", () => {
+    expect(
+      refused([...required, "--snapshot-chunk-bytes", String(64 * 1024 * 1024 + 1)]),
+    ).toContain("--snapshot-chunk-bytes");
+  });
+
+  it("refuses a shard count that would not fit in memory (1e308 threw a RangeError)", () => {
+    expect(refused([...required, "--shards", "s:1e308:kv:n1"])).toContain("shard count");
+    expect(refused([...required, "--shards", "s:100000000:kv:n1"])).toContain("shard count");
+    expect(parseShards("s:10000:kv:n1")).toHaveLength(10_000);
+  });
+
+  it("refuses a log level pino does not know, which pino threw as a plain Error", () => {
+    expect(refused([...required, "--log-level", "verbose"])).toContain("--log-level");
+    expect(refused([...required, "--log-level", "INFO"])).toContain("--log-level");
+    for (const level of LOG_LEVELS) {
+      const { logLevel } = parseNodeConfig([...required, "--log-level", level], {});
+      expect(() => pino({ level: logLevel }, { write: () => undefined })).not.toThrow();
+    }
+  });
+
+  it("refuses node, cluster, group and member ids that are not one NATS subject token", () => {
+    expect(refused(["--node-id", "a.b", "--data-dir", "/d"])).toContain("--node-id");
+    expect(refused([...required, "--cluster", "*"])).toContain("--cluster");
+    expect(refused([...required, "--group", "a.b:kv:n1"])).toContain("group id");
+    expect(refused([...required, "--group", "g:kv:n1,>"])).toContain("member id");
+    expect(refused([...required, "--shards", `${"s".repeat(64)}:2:kv:n1`])).toContain("group id");
+    expect(refused(["--config", configFile({ dataDir: "/d", nodeId: 5 })])).toContain("--node-id");
+  });
+
+  it("refuses a group spec with an extra part or no kind, rather than dropping it", () => {
+    expect(refused([...required, "--group", "g:kv:n1:x"])).toContain("g:kv:n1:x");
+    expect(refused([...required, "--shards", "s:2:kv:n1:x"])).toContain("s:2:kv:n1:x");
+    expect(refused([...required, "--group", "g::n1"])).toContain("kind");
+  });
+
+  it('refuses config file members that are not strings, which String() made "null"', () => {
+    const path = configFile({ ...file, groups: [{ groupId: "g", kind: "kv", members: [null] }] });
+    expect(refused(["--config", path])).toContain("member id");
+  });
+
+  it("refuses an empty NATS server list, which connected to the client's default", () => {
+    expect(refused([...required, "--nats", ","])).toContain("--nats");
+    expect(refused(["--config", configFile({ ...file, nats: [""] })])).toContain("--nats");
+  });
+
+  it("refuses a data directory that is a regular file, naming it", () => {
+    const path = configFile("{}");
+    expect(refused(["--node-id", "n1", "--data-dir", path])).toContain(
+      `${path} is not a directory`,
+    );
+  });
+
+  it("refuses a path with a NUL byte, which every fs call throws on", () => {
+    expect(refused(["--config", configFile({ nodeId: "n1", dataDir: "a\u0000b" })])).toContain(
+      "--data-dir",
+    );
+  });
+
+  it("refuses a config file that is a JSON array, or has a key it does not know", () => {
+    expect(refused(["--config", configFile([1])])).toContain("not a JSON object");
+    expect(refused(["--config", configFile({ ...file, tickMs: 5 })])).toContain('"tickMs"');
+  });
+
+  it("refuses a credential of the wrong type in the file, which was silently ignored", () => {
+    expect(refused(["--config", configFile({ ...file, natsUser: 5 })])).toContain("--user");
+  });
+
+  it("cuts a huge bad value short in the message", () => {
+    expect(refused([...required, "--log-level", "x".repeat(10_000)]).length).toBeLessThan(300);
   });
 });
