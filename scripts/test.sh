@@ -11,6 +11,7 @@
 #   simulator, core and runtime modes, each on its fixed seeds (from 0) and on fresh seeds (1 per
 #   seed: seeds with neither a violation nor an incomplete history check pass; plus 1 per run:
 #   every coverage counter non-zero)
+#   chaos run (1: `npm run chaos` for 90 s with the fresh seed; exit 0 and a clean last line)
 #
 # Fresh seeds: each commit runs its own range, so every run explores new worlds yet any failure
 # replays. The start, FRESH_SEED, is derived from the commit (`git rev-parse HEAD`, its first 8
@@ -23,6 +24,7 @@
 # FLOTILLA_SIM_FRESH_SEEDS (fresh core seeds, default 300), FLOTILLA_SIM_RUNTIME_SEEDS (fixed
 # runtime seeds, default 100), FLOTILLA_SIM_RUNTIME_FRESH_SEEDS (fresh runtime seeds, default
 # 100), FLOTILLA_FRESH_SEED (overrides the derived start, e.g. to replay another commit's run),
+# FLOTILLA_CHAOS_DURATION_S (the chaos run, default 90),
 # and the per-step time bounds below.
 set -u
 
@@ -54,6 +56,8 @@ VITEST_TIMEOUT_S="${FLOTILLA_VITEST_TIMEOUT_S:-1800}"
 INTEGRATION_FILE_TIMEOUT_S="${FLOTILLA_INTEGRATION_FILE_TIMEOUT_S:-900}"
 SIM_TIMEOUT_S="${FLOTILLA_SIM_TIMEOUT_S:-1800}"
 DEMO_TIMEOUT_S="${FLOTILLA_DEMO_TIMEOUT_S:-300}"
+CHAOS_TIMEOUT_S="${FLOTILLA_CHAOS_TIMEOUT_S:-900}"
+CHAOS_DURATION_S="${FLOTILLA_CHAOS_DURATION_S:-90}"
 
 PASSED=0
 FAILED=0
@@ -257,5 +261,23 @@ run_sim "simulator, fresh seeds" "$TMP_DIR/sim-fresh.log" \
 run_sim "runtime simulator" "$TMP_DIR/sim-runtime.log" --runtime --seeds "$SIM_RUNTIME_SEEDS"
 run_sim "runtime simulator, fresh seeds" "$TMP_DIR/sim-runtime-fresh.log" \
   --runtime --seeds "$SIM_RUNTIME_FRESH_SEEDS" --start "$FRESH_SEED"
+
+# The chaos run (docs/reliability.md): real node processes over a 3-server NATS cluster under a
+# seeded nemesis, the histories checked afterwards. One check: exit 0 and a last line saying
+# nothing was lost, linearizable, streams ok, nothing diverged and fencing held. Its seed is the
+# commit's FRESH_SEED, so a failure replays with the command it prints.
+step "chaos: npm run chaos -- --duration $CHAOS_DURATION_S --seed $FRESH_SEED"
+CHAOS_LOG="$TMP_DIR/chaos.log"
+bounded "$CHAOS_TIMEOUT_S" npm run chaos -- --duration "$CHAOS_DURATION_S" --seed "$FRESH_SEED" \
+  --out "$TMP_DIR/chaos-results" 2>&1 | tee "$CHAOS_LOG"
+CHAOS_STATUS="${PIPESTATUS[0]}"
+explain_status "chaos" "$CHAOS_STATUS" "$CHAOS_TIMEOUT_S"
+CHAOS_LAST="$(grep -E '^chaos: ops=' "$CHAOS_LOG" | tail -n 1)"
+if [ "$CHAOS_STATUS" -eq 0 ] && [[ "$CHAOS_LAST" =~ \ lost=0\ linearizable=yes\ incomplete=0\ streams=ok\ diverged=0\ fenced=ok\  ]]; then
+  record "chaos run (${CHAOS_DURATION_S} s, seed $FRESH_SEED)" 1 0
+else
+  echo "chaos: exit $CHAOS_STATUS, last line: $CHAOS_LAST"
+  record "chaos run (${CHAOS_DURATION_S} s, seed $FRESH_SEED)" 0 1
+fi
 
 finish
