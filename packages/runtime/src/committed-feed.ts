@@ -41,7 +41,15 @@ export interface FeedSource {
   readonly storage: RaftStorage;
   /** The last index the local state machine applied. */
   appliedIndex(): number;
+  /**
+   * The last index this replica's storage is known to hold (`Raft.storedIndex`). Since ADR 0009
+   * the applied index may run ahead of it while the round's write is in flight.
+   */
+  storedIndex(): number;
 }
+
+/** How long a catch-up waits for the round's write when applied runs ahead of storage. */
+const STORAGE_WAIT_MS = 1;
 
 /** Entries read from storage per catch-up page; more pages follow on later macrotasks. */
 const CATCH_UP_PAGE_ENTRIES = 256;
@@ -65,16 +73,27 @@ class FeedSubscriber {
     this.lastDelivered = this.nextIndex - 1;
   }
 
-  /** Emits up to one page from storage; continues later or turns live once caught up. */
+  /**
+   * Emits up to one page from storage; continues later or turns live once caught up. It reads
+   * no further than what storage holds ("Serve only what you hold"): entries applied while the
+   * round's write of them is in flight wait for that write, and so does a snapshot stored but not
+   * yet restored.
+   */
   catchUp(): void {
     if (this.closed) return;
     const { storage } = this.feed.source;
     const applied = this.feed.source.appliedIndex();
+    const readable = Math.min(applied, this.feed.source.storedIndex());
     if (this.nextIndex < storage.firstIndex()) {
-      this.emitSnapshot(storage.snapshot());
+      const snapshot = storage.snapshot();
+      if (snapshot.metadata.index > readable) {
+        setTimeout(() => this.catchUp(), STORAGE_WAIT_MS);
+        return;
+      }
+      this.emitSnapshot(snapshot);
     }
-    if (this.nextIndex <= applied) {
-      const toIndex = Math.min(applied + 1, this.nextIndex + CATCH_UP_PAGE_ENTRIES);
+    if (this.nextIndex <= readable) {
+      const toIndex = Math.min(readable + 1, this.nextIndex + CATCH_UP_PAGE_ENTRIES);
       for (const entry of storage.entries(this.nextIndex, toIndex, CATCH_UP_PAGE_BYTES)) {
         if (entry.type === "normal") {
           // From the log: the entry is still framed (sessions/command-envelope.ts).
@@ -87,7 +106,8 @@ class FeedSubscriber {
       this.live = true;
       return;
     }
-    setImmediate(() => this.catchUp());
+    if (this.nextIndex > readable) setTimeout(() => this.catchUp(), STORAGE_WAIT_MS);
+    else setImmediate(() => this.catchUp());
   }
 
   offer(event: CommittedEvent): void {

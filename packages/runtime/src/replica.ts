@@ -216,7 +216,12 @@ export class Replica {
       onStored: () => options.onSnapshotStored(this),
     });
     this.feed = new CommittedFeed(
-      { groupId: options.groupId, storage: options.storage, appliedIndex: () => this.applied },
+      {
+        groupId: options.groupId,
+        storage: options.storage,
+        appliedIndex: () => this.applied,
+        storedIndex: () => this.raft.storedIndex(),
+      },
       options.committedBufferMax,
     );
     const stored = options.storage.snapshot();

@@ -133,4 +133,51 @@ describe("FlotillaNode.readCommitted while the replica's write is in flight", ()
       await cluster.stop();
     }
   });
+
+  it("a committed$ catch-up on such a follower waits for the write instead of reading past storage", async () => {
+    const gated = new Map<string, InFlightStorage>();
+    const cluster = await TestCluster.start(3, ["g"], {}, undefined, (id) => {
+      const storage = new InFlightStorage(new MemoryNodeStorage());
+      gated.set(id, storage);
+      return Promise.resolve(storage.inner as NodeStorage);
+    });
+    try {
+      await cluster.electAll(["g"]);
+      const leader = cluster.leaderOf("g")!;
+      const [follower, other] = cluster.nodes.filter((n) => n !== leader) as [TestNode, TestNode];
+      const group = leader.groups.get("g")!.group;
+      cluster.network.isolate(follower.id, [leader.id, other.id]);
+      for (let i = 0; i < 5; i++) await group.propose({ key: `k${i}`, value: `${i}` });
+      cluster.network.healAll();
+      const storage = gated.get(follower.id)!;
+      storage.held = true;
+      const last = group.propose({ key: "last", value: "x" });
+      const groupStorage = () => follower.storage.group("g")!;
+      const applied = () => follower.node.groupStatus("g")!.appliedIndex;
+      await waitFor(() => storage.inFlight > 0 && applied() > groupStorage().lastIndex(), {
+        description: "the follower applied entries its storage does not return yet",
+      });
+
+      // Subscribing now used to read storage up to the applied index and throw.
+      const seen: number[] = [];
+      const errors: unknown[] = [];
+      const subscription = follower.groups
+        .get("g")!
+        .group.committed$({ fromIndex: 1 })
+        .subscribe({ next: (event) => seen.push(event.index), error: (e) => errors.push(e) });
+      storage.release();
+      await last;
+      await cluster.quiesce();
+      const through = leader.node.readCommitted("g", 1, 1 << 20);
+      await waitFor(() => seen.length === through.events.length, {
+        description: "the subscriber caught up with every entry",
+      });
+      subscription.unsubscribe();
+      expect(errors).toEqual([]);
+      expect(seen).toEqual(through.events.map((event) => event.index));
+    } finally {
+      for (const storage of gated.values()) storage.release();
+      await cluster.stop();
+    }
+  });
 });
