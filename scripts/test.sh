@@ -212,16 +212,44 @@ else
   record "demo --ci (verification line)" 0 1
 fi
 
-# run_sim NAME LOG ARGS...: one simulator run; each seed is one check ("sim: N seeds, V
-# violations, I incomplete": a seed with a violation or an incomplete history check fails), then
-# one check that every coverage counter of the run is non-zero, so a simulator that quietly stops
-# injecting a fault or exercising a feature fails here.
-run_sim() {
-  local name="$1" log="$2" status line seeds_run violations incomplete failed passed coverage
+# start_sim LOG ARGS...: starts one simulator run in the background (its output in LOG, its exit
+# status in LOG.status once it ends); SIM_PID is its process. Seeds are deterministic and share
+# nothing, so two runs side by side use both cores without changing any verdict.
+start_sim() {
+  local log="$1"
+  shift
+  (
+    bounded "$SIM_TIMEOUT_S" npm run sim -- "$@" >"$log" 2>&1
+    echo "$?" >"$log.status"
+  ) &
+  SIM_PID=$!
+}
+
+# run_sim_pair NAME_A LOG_A ARGS_A... -- NAME_B LOG_B ARGS_B...: two runs at once, counted in order.
+run_sim_pair() {
+  local name_a="$1" log_a="$2" args_a=() name_b log_b pid_a
   shift 2
-  step "$name: npm run sim -- $*"
-  bounded "$SIM_TIMEOUT_S" npm run sim -- "$@" 2>&1 | tee "$log"
-  status="${PIPESTATUS[0]}"
+  while [ "$1" != "--" ]; do args_a+=("$1"); shift; done
+  shift
+  name_b="$1" log_b="$2"
+  shift 2
+  step "$name_a: npm run sim -- ${args_a[*]}  |  $name_b: npm run sim -- $*"
+  start_sim "$log_a" "${args_a[@]}"
+  pid_a="$SIM_PID"
+  start_sim "$log_b" "$@"
+  wait "$pid_a" "$SIM_PID"
+  cat "$log_a"
+  count_sim "$name_a" "$log_a" "$(cat "$log_a.status")"
+  cat "$log_b"
+  count_sim "$name_b" "$log_b" "$(cat "$log_b.status")"
+}
+
+# count_sim NAME LOG STATUS: the checks of one finished simulator run: each seed is one check
+# ("sim: N seeds, V violations, I incomplete": a seed with a violation or an incomplete history
+# check fails), then one check that every coverage counter of the run is non-zero, so a
+# simulator that quietly stops injecting a fault or exercising a feature fails here.
+count_sim() {
+  local name="$1" log="$2" status="$3" line seeds_run violations incomplete failed passed coverage
   explain_status "$name" "$status" "$SIM_TIMEOUT_S"
   line="$(grep -E '^sim: [0-9]+ seeds, [0-9]+ violations?' "$log" | tail -n 1)"
   if [[ "$line" =~ ^sim:\ ([0-9]+)\ seeds,\ ([0-9]+)\ violations?(,\ ([0-9]+)\ incomplete)? ]]; then
@@ -255,11 +283,11 @@ run_sim() {
 # command; add the seed to test/sim/failed-seeds.json).
 step "fresh seeds: start $FRESH_SEED ($FRESH_SEED_SOURCE)"
 echo "fresh seeds: start $FRESH_SEED ($FRESH_SEED_SOURCE)"
-run_sim "simulator" "$TMP_DIR/sim.log" --seeds "$SIM_SEEDS"
-run_sim "simulator, fresh seeds" "$TMP_DIR/sim-fresh.log" \
-  --seeds "$SIM_FRESH_SEEDS" --start "$FRESH_SEED"
-run_sim "runtime simulator" "$TMP_DIR/sim-runtime.log" --runtime --seeds "$SIM_RUNTIME_SEEDS"
-run_sim "runtime simulator, fresh seeds" "$TMP_DIR/sim-runtime-fresh.log" \
+# Each mode's fixed and fresh runs go side by side, one per core.
+run_sim_pair "simulator" "$TMP_DIR/sim.log" --seeds "$SIM_SEEDS" -- \
+  "simulator, fresh seeds" "$TMP_DIR/sim-fresh.log" --seeds "$SIM_FRESH_SEEDS" --start "$FRESH_SEED"
+run_sim_pair "runtime simulator" "$TMP_DIR/sim-runtime.log" --runtime --seeds "$SIM_RUNTIME_SEEDS" -- \
+  "runtime simulator, fresh seeds" "$TMP_DIR/sim-runtime-fresh.log" \
   --runtime --seeds "$SIM_RUNTIME_FRESH_SEEDS" --start "$FRESH_SEED"
 
 # The chaos run (docs/reliability.md): real node processes over a 3-server NATS cluster under a
