@@ -13,17 +13,11 @@ import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  CLIENT_PROTOCOL_VERSION,
-  ClientSubjects,
-  FlotillaClient,
-  decodeReply,
-  decodeWire,
-  encodeWire,
-} from "@flotilla/client";
+import { FlotillaClient, decodeWire } from "@flotilla/client";
 import { NatsServer } from "@flotilla/testkit";
 import type { RunningNode } from "flotilla";
 import { startInProcessNode, until } from "../support/in-process-nodes.js";
+import { controlRequest } from "../support/operator.js";
 
 const CLUSTER = "members";
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -66,14 +60,7 @@ async function startNode(nodeId: string, shards: string | undefined): Promise<vo
 }
 
 async function control(nodeId: string, request: Record<string, unknown>): Promise<unknown> {
-  const message = await client.nc.request(
-    new ClientSubjects(CLUSTER).control(nodeId),
-    encodeWire({ v: CLIENT_PROTOCOL_VERSION, ...request }),
-    { timeout: 15_000 },
-  );
-  const reply = decodeReply(message.data);
-  if (reply["ok"] !== true) throw new Error(`${String(request["op"])}: ${JSON.stringify(reply)}`);
-  return reply["result"];
+  return controlRequest(client.nc, CLUSTER, nodeId, request);
 }
 
 function statusOf(nodeId: string) {

@@ -6,26 +6,17 @@
  * current voters, the joiner's replay of its own removal did not apply ("cannot remove n2: not a
  * member"), its replica fail-stopped, and with it every group of its node.
  */
-import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  CLIENT_PROTOCOL_VERSION,
-  ClientSubjects,
-  FlotillaClient,
-  decodeReply,
-  encodeWire,
-} from "@flotilla/client";
+import { FlotillaClient } from "@flotilla/client";
 import { NatsServer } from "@flotilla/testkit";
 import type { RunningNode } from "flotilla";
 import { startInProcessNode, until } from "../support/in-process-nodes.js";
+import { controlRequest, runFlotillaCli } from "../support/operator.js";
 
 const CLUSTER = "rejoin";
-const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const GROUP = "r-0";
 const FOUNDERS = ["n1", "n2", "n3"];
 
@@ -34,26 +25,8 @@ let root: string;
 let client: FlotillaClient;
 const running = new Map<string, RunningNode>();
 
-/** Runs the `flotilla` CLI as an operator would, in its own process. */
-async function flotilla(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-  const cli = ["--import", "tsx", "--conditions=@flotilla/source", "packages/flotilla/src/cli.ts"];
-  const { stdout, stderr } = await promisify(execFile)(
-    process.execPath,
-    [...cli, ...args, "--cluster", CLUSTER, "--nats", server.url, "--timeout-ms", "15000"],
-    { cwd: REPO, timeout: 120_000 },
-  );
-  return { stdout, stderr };
-}
-
 async function control(nodeId: string, request: Record<string, unknown>): Promise<unknown> {
-  const message = await client.nc.request(
-    new ClientSubjects(CLUSTER).control(nodeId),
-    encodeWire({ v: CLIENT_PROTOCOL_VERSION, ...request }),
-    { timeout: 15_000 },
-  );
-  const reply = decodeReply(message.data);
-  if (reply["ok"] !== true) throw new Error(`${String(request["op"])}: ${JSON.stringify(reply)}`);
-  return reply["result"];
+  return controlRequest(client.nc, CLUSTER, nodeId, request);
 }
 
 function statusOf(nodeId: string) {
@@ -101,15 +74,9 @@ describe("a removed member joins again", () => {
     await control(removed, { op: "delete-group", groupId: GROUP });
     for (let i = 0; i < 20; i++) await group.propose({ op: "put", key: `after-${i}`, value: i });
 
-    await flotilla(
-      "add-learner",
-      "--group",
-      GROUP,
-      "--node",
-      removed,
-      "--nodes",
-      FOUNDERS.join(","),
-    );
+    const nodes = FOUNDERS.join(",");
+    const args = ["add-learner", "--group", GROUP, "--node", removed, "--nodes", nodes];
+    await runFlotillaCli([...args, "--timeout-ms", "15000"], CLUSTER, server.url);
 
     const commit = statusOf(leaderId)!.commitIndex;
     await until(

@@ -146,6 +146,9 @@ export async function startNodeProcess(
     },
     log,
   );
+  // The server knows this node's subscriptions (control, transport) once it answered a PING
+  // sent after them: only then is the node reachable, so "started" means reachable.
+  await nc.flush();
   log.info({ groups: groups.length, cluster: config.cluster }, "node started");
 
   let stopping: Promise<void> | undefined;

@@ -91,35 +91,60 @@ describe("readCommittedPage", () => {
   });
 });
 
+/** A 3-node cluster in which a follower has applied entries its storage does not return yet. */
+interface AheadOfStorage {
+  readonly cluster: TestCluster;
+  readonly gated: Map<string, InFlightStorage>;
+  readonly leader: TestNode;
+  readonly follower: TestNode;
+  /** The follower's held storage: `release()` lets its write land. */
+  readonly storage: InFlightStorage;
+  /** The proposal whose append made the follower apply ahead of its storage. */
+  readonly last: Promise<unknown>;
+  readonly applied: () => number;
+  readonly storedLast: () => number;
+}
+
+async function followerAheadOfStorage(): Promise<AheadOfStorage> {
+  const gated = new Map<string, InFlightStorage>();
+  const cluster = await TestCluster.start(3, ["g"], {}, undefined, (id) => {
+    const storage = new InFlightStorage(new MemoryNodeStorage());
+    gated.set(id, storage);
+    return Promise.resolve(storage.inner as NodeStorage);
+  });
+  await cluster.electAll(["g"]);
+  const leader = cluster.leaderOf("g")!;
+  const [follower, other] = cluster.nodes.filter((n) => n !== leader) as [TestNode, TestNode];
+  const group = leader.groups.get("g")!.group;
+  // The follower misses some entries; no tick runs, so nobody campaigns meanwhile.
+  cluster.network.isolate(follower.id, [leader.id, other.id]);
+  for (let i = 0; i < 5; i++) await group.propose({ key: `k${i}`, value: `${i}` });
+  cluster.network.healAll();
+  const storage = gated.get(follower.id)!;
+  storage.held = true;
+  // The next append makes the follower take the missed entries with a commit index covering
+  // them: it applies them while writing them.
+  const last = group.propose({ key: "last", value: "x" });
+  const storedLast = () => follower.storage.group("g")!.lastIndex();
+  const applied = () => follower.node.groupStatus("g")!.appliedIndex;
+  await waitFor(() => storage.inFlight > 0 && applied() > storedLast(), {
+    description: "the follower applied entries its storage does not return yet",
+  });
+  return { cluster, gated, leader, follower, storage, last, applied, storedLast };
+}
+
+async function stop(setup: AheadOfStorage): Promise<void> {
+  for (const storage of setup.gated.values()) storage.release();
+  await setup.cluster.stop();
+}
+
 describe("FlotillaNode.readCommitted while the replica's write is in flight", () => {
   it("serves a follower's page only up to what its storage holds, then the rest (ADR 0009)", async () => {
-    const gated = new Map<string, InFlightStorage>();
-    const cluster = await TestCluster.start(3, ["g"], {}, undefined, (id) => {
-      const storage = new InFlightStorage(new MemoryNodeStorage());
-      gated.set(id, storage);
-      return Promise.resolve(storage.inner as NodeStorage);
-    });
+    const setup = await followerAheadOfStorage();
+    const { cluster, leader, follower, storage, last, applied, storedLast } = setup;
     try {
-      await cluster.electAll(["g"]);
-      const leader = cluster.leaderOf("g")!;
-      const [follower, other] = cluster.nodes.filter((n) => n !== leader) as [TestNode, TestNode];
-      const group = leader.groups.get("g")!.group;
-      // The follower misses some entries; no tick runs, so nobody campaigns meanwhile.
-      cluster.network.isolate(follower.id, [leader.id, other.id]);
-      for (let i = 0; i < 5; i++) await group.propose({ key: `k${i}`, value: `${i}` });
-      cluster.network.healAll();
-      const storage = gated.get(follower.id)!;
-      storage.held = true;
-      // The next append makes the follower take the missed entries with a commit index covering
-      // them: it applies them while writing them.
-      const last = group.propose({ key: "last", value: "x" });
-      const groupStorage = () => follower.storage.group("g")!;
-      const applied = () => follower.node.groupStatus("g")!.appliedIndex;
-      await waitFor(() => storage.inFlight > 0 && applied() > groupStorage().lastIndex(), {
-        description: "the follower applied entries its storage does not return yet",
-      });
       const during = follower.node.readCommitted("g", 1, 1 << 20);
-      expect(during.through).toBeLessThanOrEqual(groupStorage().lastIndex());
+      expect(during.through).toBeLessThanOrEqual(storedLast());
       expect(during.through).toBeLessThan(applied());
       storage.release();
       await last;
@@ -129,35 +154,14 @@ describe("FlotillaNode.readCommitted while the replica's write is in flight", ()
       expect([...during.events, ...after.events]).toEqual(leaderPage.events);
       expect(after.through).toBe(leaderPage.through);
     } finally {
-      for (const storage of gated.values()) storage.release();
-      await cluster.stop();
+      await stop(setup);
     }
   });
 
   it("a committed$ catch-up on such a follower waits for the write instead of reading past storage", async () => {
-    const gated = new Map<string, InFlightStorage>();
-    const cluster = await TestCluster.start(3, ["g"], {}, undefined, (id) => {
-      const storage = new InFlightStorage(new MemoryNodeStorage());
-      gated.set(id, storage);
-      return Promise.resolve(storage.inner as NodeStorage);
-    });
+    const setup = await followerAheadOfStorage();
+    const { cluster, leader, follower, storage, last } = setup;
     try {
-      await cluster.electAll(["g"]);
-      const leader = cluster.leaderOf("g")!;
-      const [follower, other] = cluster.nodes.filter((n) => n !== leader) as [TestNode, TestNode];
-      const group = leader.groups.get("g")!.group;
-      cluster.network.isolate(follower.id, [leader.id, other.id]);
-      for (let i = 0; i < 5; i++) await group.propose({ key: `k${i}`, value: `${i}` });
-      cluster.network.healAll();
-      const storage = gated.get(follower.id)!;
-      storage.held = true;
-      const last = group.propose({ key: "last", value: "x" });
-      const groupStorage = () => follower.storage.group("g")!;
-      const applied = () => follower.node.groupStatus("g")!.appliedIndex;
-      await waitFor(() => storage.inFlight > 0 && applied() > groupStorage().lastIndex(), {
-        description: "the follower applied entries its storage does not return yet",
-      });
-
       // Subscribing now used to read storage up to the applied index and throw.
       const seen: number[] = [];
       const errors: unknown[] = [];
@@ -176,8 +180,7 @@ describe("FlotillaNode.readCommitted while the replica's write is in flight", ()
       expect(errors).toEqual([]);
       expect(seen).toEqual(through.events.map((event) => event.index));
     } finally {
-      for (const storage of gated.values()) storage.release();
-      await cluster.stop();
+      await stop(setup);
     }
   });
 });
