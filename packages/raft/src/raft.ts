@@ -55,6 +55,11 @@ export interface RaftStatus {
   readonly lastIndex: number;
   readonly membership: Membership;
   readonly leadTransferee: NodeId | undefined;
+  /**
+   * Ticks counted since the election timer last restarted (a follower restarts it on hearing a
+   * leader and on granting a vote, never on refusing one: Figure 2).
+   */
+  readonly electionElapsed: number;
   /** On a leader: each member's match index and replication state. */
   readonly progress:
     ReadonlyMap<NodeId, { match: number; next: number; state: string }> | undefined;
@@ -360,6 +365,7 @@ export class Raft {
       lastIndex: r.log.lastIndex(),
       membership: r.membership,
       leadTransferee: leader?.leadTransferee,
+      electionElapsed: r.electionElapsed,
       progress:
         leader === undefined
           ? undefined

@@ -105,7 +105,7 @@ export class Cluster {
       const founding = this.founding.get(envelope.groupId);
       if (node === undefined || founding === undefined) continue;
       const host = node.replicaOnContact(envelope.groupId, founding, this.startReplica);
-      host?.raft.step(envelope.message);
+      host?.step(envelope.message);
     }
   }
 

@@ -21,6 +21,11 @@ export interface Coverage {
   transfers: number;
   /** Linearizable reads answered. */
   reads: number;
+  /**
+   * (Pre-)vote requests a follower did not grant its vote for, each checked to have left its
+   * election timer alone (Raft's Figure 2 restarts it only on granting a vote).
+   */
+  voteTimersChecked: number;
 }
 
 /** All counters at zero. */
@@ -34,6 +39,7 @@ export function emptyCoverage(): Coverage {
     membershipChanges: 0,
     transfers: 0,
     reads: 0,
+    voteTimersChecked: 0,
   };
 }
 
@@ -53,6 +59,7 @@ export function formatCoverage(coverage: Coverage): string {
     ["membership-changes", coverage.membershipChanges],
     ["transfers", coverage.transfers],
     ["reads", coverage.reads],
+    ["vote-timers-checked", coverage.voteTimersChecked],
   ];
   return `coverage: ${fields.map(([name, value]) => `${name}=${value}`).join(" ")}`;
 }

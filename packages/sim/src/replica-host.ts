@@ -38,6 +38,8 @@ export interface ReplicaObserver {
   readState(host: ReplicaHost, readState: ReadState): void;
   /** The host snapshotted its state machine at `index` and compacted the log. */
   snapshotTaken(host: ReplicaHost, index: number, data: Uint8Array): void;
+  /** A follower did not grant its vote to a (pre-)vote request, and its timer stayed put. */
+  voteTimerChecked(host: ReplicaHost): void;
 }
 
 /** Ready records handled per call at most; the rest wait for the next step. */
@@ -111,6 +113,30 @@ export class ReplicaHost {
   /** The core's status. */
   status(): RaftStatus {
     return this.raft.status();
+  }
+
+  /**
+   * Steps `message`. A (pre-)vote request that a follower does not grant its vote for must leave
+   * its election timer where it was (Raft's Figure 2 restarts it only on granting a vote);
+   * otherwise a candidate that keeps losing would hold off every election.
+   */
+  step(message: Message): void {
+    if (message.type !== "RequestVote") {
+      this.raft.step(message);
+      return;
+    }
+    const before = this.raft.status();
+    this.raft.step(message);
+    const after = this.raft.status();
+    const votedFor = !message.preVote && after.vote === message.from && after.term === message.term;
+    if (before.role !== "follower" || after.role !== "follower" || votedFor) return;
+    expectInvariant(after.electionElapsed === before.electionElapsed, () =>
+      this.describe(
+        `a ${message.preVote ? "PreVote" : "RequestVote"} from ${message.from} it did not grant ` +
+          `moved its election timer (${before.electionElapsed} -> ${after.electionElapsed})`,
+      ),
+    );
+    this.options.observer.voteTimerChecked(this);
   }
 
   /** Handles Ready records until there are none (at most {@link READY_ROUNDS_MAX}). */

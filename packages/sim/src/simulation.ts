@@ -119,6 +119,10 @@ export class Simulation implements ReplicaObserver {
       client.applied(host, this.stepNumber, entry, applied);
   }
 
+  voteTimerChecked(_host: ReplicaHost): void {
+    this.coverage.voteTimersChecked++;
+  }
+
   readState(host: ReplicaHost, readState: ReadState): void {
     for (const client of this.clientsOf(host)) client.readState(host, this.stepNumber, readState);
   }
