@@ -26,6 +26,8 @@ export interface Coverage {
    * election timer alone (Raft's Figure 2 restarts it only on granting a vote).
    */
   voteTimersChecked: number;
+  /** Snapshots that reached a follower holding their last index with another term (§7). */
+  snapshotsOverConflicts: number;
 }
 
 /** All counters at zero. */
@@ -40,6 +42,7 @@ export function emptyCoverage(): Coverage {
     transfers: 0,
     reads: 0,
     voteTimersChecked: 0,
+    snapshotsOverConflicts: 0,
   };
 }
 
@@ -60,6 +63,7 @@ export function formatCoverage(coverage: Coverage): string {
     ["transfers", coverage.transfers],
     ["reads", coverage.reads],
     ["vote-timers-checked", coverage.voteTimersChecked],
+    ["snapshots-over-conflicts", coverage.snapshotsOverConflicts],
   ];
   return `coverage: ${fields.map(([name, value]) => `${name}=${value}`).join(" ")}`;
 }

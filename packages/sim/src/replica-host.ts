@@ -40,6 +40,8 @@ export interface ReplicaObserver {
   snapshotTaken(host: ReplicaHost, index: number, data: Uint8Array): void;
   /** A follower did not grant its vote to a (pre-)vote request, and its timer stayed put. */
   voteTimerChecked(host: ReplicaHost): void;
+  /** A snapshot arrived whose last index this replica holds with another term. */
+  snapshotOverConflict(host: ReplicaHost): void;
 }
 
 /** Ready records handled per call at most; the rest wait for the next step. */
@@ -121,6 +123,11 @@ export class ReplicaHost {
    * otherwise a candidate that keeps losing would hold off every election.
    */
   step(message: Message): void {
+    if (message.type === "InstallSnapshot") {
+      const { index, term } = message.snapshot.metadata;
+      const held = this.raft.status().commitIndex < index ? this.storage.term(index) : undefined;
+      if (held !== undefined && held !== term) this.options.observer.snapshotOverConflict(this);
+    }
     if (message.type !== "RequestVote") {
       this.raft.step(message);
       return;

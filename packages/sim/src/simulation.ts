@@ -123,6 +123,10 @@ export class Simulation implements ReplicaObserver {
     this.coverage.voteTimersChecked++;
   }
 
+  snapshotOverConflict(_host: ReplicaHost): void {
+    this.coverage.snapshotsOverConflicts++;
+  }
+
   readState(host: ReplicaHost, readState: ReadState): void {
     for (const client of this.clientsOf(host)) client.readState(host, this.stepNumber, readState);
   }

@@ -20,7 +20,7 @@ describe("coverage", { timeout: SIM_TEST_TIMEOUT_MS }, () => {
 
   it("prints the counters in the documented order", () => {
     expect(formatCoverage(emptyCoverage())).toBe(
-      "coverage: elections=0 leader-changes=0 crashes=0 partitions=0 snapshots-installed=0 membership-changes=0 transfers=0 reads=0 vote-timers-checked=0",
+      "coverage: elections=0 leader-changes=0 crashes=0 partitions=0 snapshots-installed=0 membership-changes=0 transfers=0 reads=0 vote-timers-checked=0 snapshots-over-conflicts=0",
     );
   });
 });
