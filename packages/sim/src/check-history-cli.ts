@@ -6,6 +6,12 @@
 import { readFile } from "node:fs/promises";
 import { runCheckHistoryCommand } from "./linearizability/check-history-command.js";
 
+// A reader that goes away early (`| head`) is not an error of the check: stop writing quietly
+// instead of dying on an unhandled EPIPE.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+});
+
 process.exitCode = await runCheckHistoryCommand(process.argv.slice(2), {
   readFile: (path) => readFile(path, "utf8"),
   out: (line) => {
