@@ -329,25 +329,35 @@ export class Nemesis {
     if (leader === undefined) throw new Error(`${groupId} has no leader now`);
     const status = (await nodes.status(leader)).groups.find((g) => g.groupId === groupId);
     if (status === undefined) throw new Error(`${groupId}: no status from ${leader}`);
-    // A delete that failed earlier (the node was down) is done now.
-    await nodes.control(nodeId, { op: "delete-group", groupId }, 10_000).catch(() => undefined);
-    // The documented way (flotilla add-learner): hosted with the founding members the leader
-    // reports, the membership its log replays from (control-service.ts, group-spec).
-    const spec = (await nodes.control(leader, { op: "group-spec", groupId }, 10_000)) as {
-      founders: string[];
-    };
-    await nodes.control(
-      nodeId,
-      { op: "create-group", groupId, kind: "chaos", members: spec.founders },
-      10_000,
-    );
-    await nodes.control(leader, { op: "add-learner", groupId, nodeId }, 15_000);
-    this.log({
-      kind: "add-learner",
-      phase: "done",
-      target: groupId,
-      detail: { member: nodeId, leader },
-    });
+    // Already a learner (an earlier attempt added it, then its promotion failed): its replica
+    // holds what it acknowledged, so it must not be deleted — a leader never re-sends what a
+    // follower acknowledged, and a wiped learner would wait forever. Only promote it.
+    if (status.voters.includes(nodeId)) {
+      // An earlier promotion went through though its answer was lost: nothing left to do.
+      this.removed.delete(groupId);
+      return;
+    }
+    if (!status.learners.includes(nodeId)) {
+      // A delete that failed earlier (the node was down) is done now.
+      await nodes.control(nodeId, { op: "delete-group", groupId }, 10_000).catch(() => undefined);
+      // The documented way (flotilla add-learner): hosted with the founding members the leader
+      // reports, the membership its log replays from (control-service.ts, group-spec).
+      const spec = (await nodes.control(leader, { op: "group-spec", groupId }, 10_000)) as {
+        founders: string[];
+      };
+      await nodes.control(
+        nodeId,
+        { op: "create-group", groupId, kind: "chaos", members: spec.founders },
+        10_000,
+      );
+      await nodes.control(leader, { op: "add-learner", groupId, nodeId }, 15_000);
+      this.log({
+        kind: "add-learner",
+        phase: "done",
+        target: groupId,
+        detail: { member: nodeId, leader },
+      });
+    }
     const deadline = Date.now() + CATCH_UP_BOUND_MS;
     for (;;) {
       const mine = (await nodes.status(nodeId)).groups.find((g) => g.groupId === groupId);

@@ -112,9 +112,12 @@ describe("membership over NATS while a client writes", () => {
     await startNode("n4", undefined);
     await control("n4", { op: "create-group", groupId: GROUP, kind: "kv", members: FOUNDERS });
     await control(leader(), { op: "add-learner", groupId: GROUP, nodeId: "n4" });
+    // Caught up: near the leader's commit index, and past the entry that made it a learner (a
+    // snapshot may land it just before that entry on a busy machine).
     await until(
       () =>
-        (statusOf("n4")?.appliedIndex ?? 0) >= (statusOf(leader())?.commitIndex ?? Infinity) - 5,
+        (statusOf("n4")?.appliedIndex ?? 0) >= (statusOf(leader())?.commitIndex ?? Infinity) - 5 &&
+        statusOf("n4")?.learners.includes("n4") === true,
       "the learner caught up",
     );
     // It got there through a snapshot: its history starts with one.
