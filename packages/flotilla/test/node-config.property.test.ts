@@ -157,9 +157,16 @@ const flagTokens: fc.Arbitrary<string[]> = fc.oneof(
     .map(([name, v]) => [`--${name}`, v]),
   groupText.map((value) => ["--group", value]),
   shardsText.map((value) => ["--shards", value]),
-  fc.constantFrom(["--config", "<config>"], ["--chaos"], ["--chaos=yes"], ["--chaos=0"]),
+  fc.constantFrom<string[]>(["--config", "<config>"], ["--chaos"], ["--chaos=yes"], ["--chaos=0"]),
   fc.constantFrom(...FLAGS).map((name) => [`--${name}`]),
-  fc.constantFrom(["--colour", "red"], ["--"], ["--="], ["positional"], ["-n"], ["--__proto__"]),
+  fc.constantFrom<string[]>(
+    ["--colour", "red"],
+    ["--"],
+    ["--="],
+    ["positional"],
+    ["-n"],
+    ["--__proto__"],
+  ),
 );
 
 /** Any JSON, with keys sometimes from the real set, so mistyped values reach their checks. */
