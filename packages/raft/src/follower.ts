@@ -64,13 +64,14 @@ function handleAppendEntries(r: RaftState, m: AppendEntries): void {
     r.send({ ...answer, success: true, index: r.log.committed, hintIndex: 0, hintTerm: 0 });
     return;
   }
-  if (r.log.matchTerm(m.prevLogIndex, m.prevLogTerm)) {
-    const conflictIndex = r.log.findConflict(m.entries);
-    if (conflictIndex !== 0 && conflictIndex <= r.log.lastIndex()) {
-      r.withdrawAcknowledgementsFrom(conflictIndex);
-    }
-  }
-  const lastNewIndex = r.log.maybeAppend(m.prevLogIndex, m.prevLogTerm, m.leaderCommit, m.entries);
+  // A conflicting suffix takes the acknowledgements of its entries with it (seed 7275).
+  const lastNewIndex = r.log.maybeAppend(
+    m.prevLogIndex,
+    m.prevLogTerm,
+    m.leaderCommit,
+    m.entries,
+    (fromIndex) => r.withdrawAcknowledgementsFrom(fromIndex),
+  );
   if (lastNewIndex !== undefined) {
     r.send({ ...answer, success: true, index: lastNewIndex, hintIndex: 0, hintTerm: 0 });
     return;

@@ -62,17 +62,20 @@ export class RaftLog {
    * The follower's side of AppendEntries (Raft §5.3): if our log holds `prevIndex` with
    * `prevTerm`, append `entries` (dropping any conflicting suffix), advance the commit index to
    * `min(leaderCommit, index of last new entry)`, and return that last new index; otherwise
-   * return undefined.
+   * return undefined. `beforeTruncate` hears of a conflicting suffix before it is dropped.
    */
   maybeAppend(
     prevIndex: number,
     prevTerm: number,
     leaderCommit: number,
     entries: readonly Entry[],
+    beforeTruncate?: (fromIndex: number) => void,
   ): number | undefined {
     if (!this.matchTerm(prevIndex, prevTerm)) return undefined;
     const lastNewIndex = prevIndex + entries.length;
     const conflictIndex = this.findConflict(entries);
+    // Entries from the conflict on are about to be replaced (not merely appended to).
+    if (conflictIndex !== 0 && conflictIndex <= this.lastIndex()) beforeTruncate?.(conflictIndex);
     if (conflictIndex !== 0) {
       assert(
         conflictIndex > this.committed,
